@@ -1,0 +1,134 @@
+"""This module contains GatewayInput, the Rasa input channel that only the crisisbot gateway calls.
+
+Rasa's own REST channel answers with the bot's messages only, and anyone who reaches its port may call it.
+This channel is the engine's door for the gateway:
+
+* every request carries the engine token (``Authorization: Bearer <token>``), compared in constant time;
+* the answer holds the bot's messages *and* the intent and confidence of the artisan's message, which the
+  gateway stores beside it (the NLU runs once: its result is handed to Rasa's processor as ``parse_data``);
+* a message the gateway sends again after a crash (``"retry": true``) is not processed twice: when the
+  tracker already holds it (same ``message_id``), the bot messages that followed it are returned instead.
+
+It runs inside the Rasa server (Python 3.10), loaded through ``credentials.yml``.
+"""
+
+import hmac
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
+
+logger = logging.getLogger(__name__)
+
+BOT_MESSAGE_KEYS = ("text", "buttons", "image", "attachment", "custom")
+
+
+class GatewayInput(InputChannel):
+    """The authenticated channel between the crisisbot gateway and Rasa."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "gateway"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "GatewayInput":
+        token = (credentials or {}).get("token") or ""
+        if not token:
+            raise ValueError(
+                "The gateway channel needs a token: set CRISISBOT_ENGINE_TOKEN "
+                "(`crisisbot run` sets it for you)."
+            )
+        return cls(token)
+
+    def __init__(self, token: Text) -> None:
+        self.token = token
+
+    def _authorized(self, request: Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        expected = f"Bearer {self.token}"
+        return hmac.compare_digest(header.encode(), expected.encode())
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        gateway_webhook = Blueprint("gateway_webhook", __name__)
+
+        @gateway_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @gateway_webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self._authorized(request):
+                return response.json({"error": "unauthorized"}, status=401)
+            body = request.json if isinstance(request.json, dict) else {}
+            sender = body.get("sender")
+            text = body.get("message")
+            if not isinstance(sender, str) or not isinstance(text, str) or not text:
+                return response.json(
+                    {"error": "`sender` and `message` must be non-empty strings"}, status=400
+                )
+            message_id = body.get("message_id")
+            agent = request.app.ctx.agent
+
+            if body.get("retry") and message_id:
+                earlier = await _answer_already_given(agent, sender, message_id)
+                if earlier is not None:
+                    logger.info("Message %s was already handled: returning its answer", message_id)
+                    return response.json(earlier)
+
+            parse_data = await agent.parse_message(text)
+            collector = CollectingOutputChannel()
+            await on_new_message(
+                UserMessage(
+                    text,
+                    collector,
+                    sender,
+                    input_channel=self.name(),
+                    message_id=message_id,
+                    metadata=body.get("metadata"),
+                    parse_data=parse_data,
+                )
+            )
+            return response.json(_answer(parse_data, collector.messages))
+
+        return gateway_webhook
+
+
+def _answer(parse_data: Dict[Text, Any], messages: List[Dict[Text, Any]]) -> Dict[Text, Any]:
+    intent = parse_data.get("intent") or {}
+    return {
+        "messages": messages,
+        "intent": intent.get("name"),
+        "confidence": intent.get("confidence"),
+    }
+
+
+async def _answer_already_given(
+    agent: Any, sender: Text, message_id: Text
+) -> Optional[Dict[Text, Any]]:
+    """The answer Rasa gave to `message_id`, or None when the tracker never saw it."""
+    tracker = await agent.tracker_store.retrieve(sender)
+    if tracker is None:
+        return None
+    found: Optional[UserUttered] = None
+    messages: List[Dict[Text, Any]] = []
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            if found is not None:
+                break
+            if event.message_id == message_id:
+                found = event
+        elif found is not None and isinstance(event, BotUttered):
+            message = {"recipient_id": sender, "text": event.text, **(event.data or {})}
+            messages.append(
+                {k: v for k, v in message.items() if k == "recipient_id" or (k in BOT_MESSAGE_KEYS and v)}
+            )
+    if found is None:
+        return None
+    return _answer(found.parse_data, messages)
