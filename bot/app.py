@@ -1,0 +1,125 @@
+"""This module contains create_app, the gateway's aiohttp application factory, and its route table."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import keys
+from bot.channels import json_error, rest_routes
+from bot.conversations import ConversationRouter
+from bot.engine import EngineClient
+from bot.errors import BadMessage
+from bot.settings import Settings
+from bot.storage import create_engine, create_sessionmaker, migrate
+from bot.storage.message_log import MessageLog
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "web" / "static"
+# Far above the longest message we accept (MAX_MESSAGE_CHARS), far below what would hurt.
+MAX_BODY_BYTES = 256 * 1024
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """Refused requests answer `{"error": ...}` in French; nothing unexpected leaks a stack trace."""
+    try:
+        return await handler(request)
+    except BadMessage as exc:
+        return json_error(exc.status, exc.user_message)
+    except web.HTTPRequestEntityTooLarge:
+        return json_error(413, "Le message est trop long.")
+    except web.HTTPException:
+        raise
+    except SQLAlchemyError:
+        logger.exception("Database error on %s %s", request.method, request.path)
+        return json_error(503, "Le service est momentanément indisponible. Réessayez dans un instant.")
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    await asyncio.to_thread(migrate, settings.database_url)
+    engine = create_engine(settings.database_url)
+    app[keys.DATABASE] = engine
+    app[keys.MESSAGE_LOG] = MessageLog(create_sessionmaker(engine))
+    yield
+    await engine.dispose()
+
+
+async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    async with aiohttp.ClientSession() as session:
+        app[keys.ENGINE] = EngineClient(
+            session,
+            settings.rasa_url,
+            settings.actions_url,
+            settings.engine_token,
+            timeout=settings.engine_timeout,
+        )
+        yield
+
+
+async def router_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    router = ConversationRouter(
+        app[keys.MESSAGE_LOG],
+        app[keys.ENGINE],
+        max_message_chars=settings.max_message_chars,
+        concurrency=settings.engine_concurrency,
+    )
+    app[keys.ROUTER] = router
+    await router.recover()
+    yield
+    await router.close()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Each part's state as JSON: 200 when all are up, 503 naming what is down."""
+    app = request.app
+
+    async def database_up() -> bool:
+        try:
+            async with app[keys.DATABASE].connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            return True
+        except (SQLAlchemyError, OSError):
+            return False
+
+    database, engine = await asyncio.gather(database_up(), app[keys.ENGINE].status())
+    parts = {
+        "gateway": "up",
+        "database": "up" if database else "down",
+        "rasa": "up" if engine.rasa_up else "down",
+        "action_server": "up" if engine.actions_up else "down",
+    }
+    down = [name for name, state in parts.items() if state != "up"]
+    body = {**parts, "model": engine.model, "status": "ok" if not down else "down", "down": down}
+    return web.json_response(body, status=200 if not down else 503)
+
+
+async def index(_: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+def create_app(settings: Settings) -> web.Application:
+    settings.require_engine_token()
+    app = web.Application(middlewares=[errors_as_json], client_max_size=MAX_BODY_BYTES)
+    app[keys.SETTINGS] = settings
+    app.cleanup_ctx.extend([database_ctx, engine_ctx, router_ctx])
+    app.router.add_routes(
+        [
+            web.get("/", index),
+            web.get("/healthz", healthz),
+            *rest_routes,
+            web.static("/static", STATIC),
+        ]
+    )
+    return app

@@ -1,0 +1,108 @@
+"""This module contains the web chat's channel, which follows Rasa's REST channel contract.
+
+`POST /webhooks/rest/webhook` with `{"sender": "...", "message": "..."}` answers the bot's replies as
+`[{"recipient_id", "text", "buttons"?}]`. Unlike Rasa's own REST channel, the message goes through the
+stored message path: stored first, answered by the conversation router, replies stored then returned.
+An optional `message_id` makes a retry safe: the same id sent twice is answered once, with the same replies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot import keys
+from bot.channels.base import clean_text, read_json_object
+from bot.errors import BadMessage
+from bot.storage import Direction, Message
+from bot.storage.message_log import Inbound
+
+CHANNEL = "rest"
+MAX_ID_CHARS = 128
+HISTORY_LIMIT = 200
+
+
+def _sender(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise BadMessage(400, "Le champ « sender » (identifiant de la conversation) est obligatoire.")
+    if len(value) > MAX_ID_CHARS:
+        raise BadMessage(400, f"Le champ « sender » ne doit pas dépasser {MAX_ID_CHARS} caractères.")
+    return clean_text(value.strip())
+
+
+def parse_inbound(body: dict[str, Any]) -> Inbound:
+    """The web chat's request as an `Inbound` message; unknown fields are ignored."""
+    sender = _sender(body.get("sender"))
+    text = body.get("message")
+    if not isinstance(text, str):
+        raise BadMessage(400, "Le champ « message » doit être un texte.")
+    text = clean_text(text).strip()
+    if not text:
+        raise BadMessage(400, "Le message est vide : écrivez votre question.")
+    message_id = body.get("message_id")
+    if message_id is not None and (
+        not isinstance(message_id, str) or not message_id.strip() or len(message_id) > MAX_ID_CHARS
+    ):
+        raise BadMessage(400, f"Le champ « message_id » doit être un texte de 1 à {MAX_ID_CHARS} caractères.")
+    return Inbound(
+        channel=CHANNEL,
+        external_id=sender,
+        text=text,
+        platform_message_id=f"{sender}:{clean_text(message_id)}" if message_id else None,
+    )
+
+
+def as_rest_message(recipient_id: str, message: Message) -> dict[str, Any]:
+    """A stored bot message in the REST contract's shape."""
+    out: dict[str, Any] = {"recipient_id": recipient_id}
+    if message.text:
+        out["text"] = message.text
+    for key, value in (message.payload or {}).items():
+        if value:
+            out[key] = value
+    return out
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """Store the web chat's message, wait for the bot's answer, and return it."""
+    app = request.app
+    inbound = parse_inbound(await read_json_object(request))
+    log, router = app[keys.MESSAGE_LOG], app[keys.ROUTER]
+    stored = await log.store_inbound(inbound)
+    if stored.is_new:
+        router.wake(stored.conversation.id)
+    await router.wait_answered(stored.message.id, app[keys.SETTINGS].reply_timeout)
+    # On a timeout this is empty; the replies stay stored and the page fetches them from the history.
+    replies = await log.replies_to(stored.message.id)
+    await log.mark_sent(replies)
+    return web.json_response([as_rest_message(inbound.external_id, m) for m in replies])
+
+
+async def history(request: web.Request) -> web.Response:
+    """The web chat's conversation so far, oldest first, so a reloaded page shows it again."""
+    sender = _sender(request.query.get("sender"))
+    log = request.app[keys.MESSAGE_LOG]
+    conversation = await log.find_conversation(CHANNEL, sender)
+    messages = await log.transcript(conversation.id) if conversation else []
+    messages = messages[-HISTORY_LIMIT:]
+    await log.mark_sent([m for m in messages if m.direction == Direction.OUT])
+    return web.json_response(
+        {
+            "messages": [
+                {
+                    "direction": m.direction,
+                    "text": m.text or "",
+                    "buttons": m.buttons,
+                    "created_at": m.created_at.isoformat(),
+                }
+                for m in messages
+            ]
+        }
+    )
+
+
+routes = [
+    web.post("/webhooks/rest/webhook", webhook),
+    web.get("/webhooks/rest/history", history),
+]

@@ -1,0 +1,197 @@
+"""This module contains the `crisisbot` command and its subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+from zoneinfo import ZoneInfo
+
+from bot.errors import ConfigurationError
+from bot.settings import Settings
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Train if needed, then start and supervise the action server, Rasa and the gateway."""
+    from bot.supervisor import Supervisor, build_children
+    from bot.training import ensure_model
+
+    from bot.processes import raise_on_sigterm
+
+    raise_on_sigterm()  # until the supervisor installs its own handlers
+    settings = settings.with_engine_token()
+    model = ensure_model(settings)
+    url = f"http://localhost:{settings.port}"
+
+    def ready() -> None:
+        print(
+            f"\ncrisisbot is ready (model {model.name.removesuffix('.tar.gz')}).\n"
+            f"  Web chat:  {url}/\n"
+            f"  Health:    {url}/healthz\n"
+            "Ctrl-C stops everything.\n",
+            flush=True,
+        )
+
+    print("Starting the action server, Rasa (about a minute) and the gateway...", flush=True)
+    supervisor = Supervisor(build_children(settings, model), cwd=settings.project_dir, on_ready=ready)
+    return asyncio.run(supervisor.run())
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the gateway alone (Rasa and the action server run elsewhere)."""
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, shutdown_timeout=10)
+    return 0
+
+
+def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    """Train a model for the current training data unless one exists; print its path."""
+    from bot.training import ensure_model
+
+    print(ensure_model(settings, force=args.force))
+    return 0
+
+
+def cmd_model_path(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.training import current_model
+
+    print(current_model(settings))
+    return 0
+
+
+def cmd_nlu_eval(settings: Settings, args: argparse.Namespace) -> int:
+    """Score the current model on the held-out set: intent accuracy and macro-F1."""
+    from bot.training import engine_environment, ensure_model, rasa_executable
+
+    model = ensure_model(settings)
+    out = settings.project_dir / "results" / "nlu-heldout"
+    command = [
+        str(rasa_executable(settings)), "test", "nlu",
+        "--nlu", str(settings.project_dir / "nlu" / "heldout"),
+        "--model", str(model),
+        "--out", str(out),
+    ]
+    result = subprocess.run(command, cwd=settings.project_dir, env=engine_environment(settings), stdout=subprocess.DEVNULL)
+    if result.returncode != 0:
+        print("rasa test nlu failed; run it by hand to see why:\n  " + " ".join(command), file=sys.stderr)
+        return result.returncode
+    report = json.loads((out / "intent_report.json").read_text())
+    intents = {k: v for k, v in report.items() if isinstance(v, dict) and "support" in v and k not in ("macro avg", "weighted avg", "micro avg")}
+    print(f"Held-out NLU evaluation of {model.name} ({sum(v['support'] for v in intents.values())} messages, {len(intents)} intents)")
+    print(f"  intent accuracy: {report['accuracy']:.3f}")
+    print(f"  macro-F1:        {report['macro avg']['f1-score']:.3f}")
+    weakest = sorted(intents.items(), key=lambda kv: kv[1]["f1-score"])[:5]
+    print("  weakest intents: " + ", ".join(f"{name} {v['f1-score']:.2f}" for name, v in weakest))
+    print(f"  details: {out}/intent_report.json, {out}/intent_errors.json")
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.storage import migrate
+
+    migrate(settings.database_url)
+    return 0
+
+
+async def _transcript(settings: Settings, conversation_id: str) -> int:
+    from bot.storage import create_engine, create_sessionmaker
+    from bot.storage.message_log import MessageLog
+
+    engine = create_engine(settings.database_url)
+    try:
+        log = MessageLog(create_sessionmaker(engine))
+        if ":" in conversation_id:
+            channel, external_id = conversation_id.split(":", 1)
+            conversation = await log.find_conversation(channel, external_id)
+            if conversation is None:
+                print(f"No conversation {conversation_id}.", file=sys.stderr)
+                return 1
+            conversation_id = conversation.id
+        messages = await log.transcript(conversation_id)
+        if not messages:
+            print(f"No conversation {conversation_id}.", file=sys.stderr)
+            return 1
+        for m in messages:
+            when = m.created_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S")
+            understood = f"  [{m.intent} {m.confidence:.2f}]" if m.intent and m.confidence is not None else ""
+            buttons = "  " + " ".join(f"[{b.get('title')}]" for b in m.buttons) if m.buttons else ""
+            print(f"{when}  {m.author:<7} {m.text or ''}{buttons}{understood}")
+        return 0
+    finally:
+        await engine.dispose()
+
+
+def cmd_transcript(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a conversation, by its id or as CHANNEL:SENDER (e.g. rest:1234)."""
+    return asyncio.run(_transcript(settings, args.conversation))
+
+
+async def _conversations(settings: Settings, limit: int) -> int:
+    from bot.storage import create_engine, create_sessionmaker
+    from bot.storage.message_log import MessageLog
+
+    engine = create_engine(settings.database_url)
+    try:
+        for c in await MessageLog(create_sessionmaker(engine)).recent_conversations(limit):
+            when = c.updated_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+            print(f"{c.id}  {c.channel:<8} {c.state:<7} last message {when}")
+        return 0
+    finally:
+        await engine.dispose()
+
+
+def cmd_conversations(settings: Settings, args: argparse.Namespace) -> int:
+    """List the most recent conversations."""
+    return asyncio.run(_conversations(settings, args.limit))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crisisbot", description="The CMA's crisis front desk.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="train if needed, start everything (web chat on PORT, 8080)").set_defaults(func=cmd_run)
+    sub.add_parser("serve", help="run the gateway alone").set_defaults(func=cmd_serve)
+    train = sub.add_parser("train", help="train a model for the current data unless one exists")
+    train.add_argument("--force", action="store_true", help="train even if a matching model exists")
+    train.set_defaults(func=cmd_train)
+    sub.add_parser("model-path", help="print the path of the model for the current data").set_defaults(func=cmd_model_path)
+    sub.add_parser("nlu-eval", help="intent accuracy and macro-F1 on nlu/heldout").set_defaults(func=cmd_nlu_eval)
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply the migrations").set_defaults(func=cmd_db_upgrade)
+    transcript = sub.add_parser("transcript", help="print a conversation")
+    transcript.add_argument("conversation", help="conversation id, or CHANNEL:SENDER such as rest:my-sender-id")
+    transcript.set_defaults(func=cmd_transcript)
+    conversations = sub.add_parser("conversations", help="list recent conversations")
+    conversations.add_argument("--limit", type=int, default=20)
+    conversations.set_defaults(func=cmd_conversations)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        _configure_logging(settings.log_level)
+        return args.func(settings, args)
+    except ConfigurationError as exc:
+        print(f"crisisbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+

@@ -1,0 +1,122 @@
+"""This module contains EngineClient, the gateway's client for Rasa and the action server (loopback, token)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from bot.errors import EngineError, EngineUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineReply:
+    """What Rasa made of one artisan message: its answer, and the intent it recognised."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    intent: str | None = None
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    rasa_up: bool
+    actions_up: bool
+    model: str | None
+
+
+class EngineClient:
+    """Talks to Rasa through its `gateway` channel (engine/gateway_channel.py) and its HTTP API.
+
+    The aiohttp session is injected: the app opens and closes it in its cleanup context.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        rasa_url: str,
+        actions_url: str,
+        token: str,
+        timeout: float = 20.0,
+    ) -> None:
+        self._session = session
+        self._rasa_url = rasa_url.rstrip("/")
+        self._actions_url = actions_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(
+        self,
+        conversation_id: str,
+        text: str,
+        message_id: str,
+        *,
+        retry: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> EngineReply:
+        """Hand one artisan message to Rasa and return its answer.
+
+        `retry` says the message may already have reached Rasa (the gateway stopped before storing the
+        answer): Rasa then returns the answer it gave instead of handling the message twice.
+        """
+        body = {
+            "sender": conversation_id,
+            "message": text,
+            "message_id": message_id,
+            "retry": retry,
+            "metadata": metadata or {},
+        }
+        url = f"{self._rasa_url}/webhooks/gateway/webhook"
+        try:
+            async with self._session.post(
+                url, json=body, headers=self._headers, timeout=self._timeout
+            ) as response:
+                if response.status >= 500 or response.status == 404:
+                    # 404: Rasa is up but still loading its channels, or has no model yet.
+                    raise EngineUnavailable(f"Rasa answered {response.status}")
+                if response.status != 200:
+                    raise EngineError(f"Rasa refused the message: {response.status} {await response.text()}")
+                data = await response.json()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise EngineUnavailable(f"Rasa is not reachable: {exc!r}") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
+            raise EngineError(f"Rasa's answer has an unexpected shape: {str(data)[:200]}")
+        confidence = data.get("confidence")
+        return EngineReply(
+            messages=[m for m in data["messages"] if isinstance(m, dict)],
+            intent=data.get("intent"),
+            confidence=float(confidence) if confidence is not None else None,
+        )
+
+    async def status(self) -> EngineStatus:
+        """Whether Rasa and the action server answer, and the name of the model Rasa has loaded."""
+        rasa, actions = await asyncio.gather(self._rasa_status(), self._actions_up())
+        return EngineStatus(rasa_up=rasa is not None, actions_up=actions, model=rasa)
+
+    async def _rasa_status(self) -> str | None:
+        timeout = aiohttp.ClientTimeout(total=3)
+        try:
+            async with self._session.get(
+                f"{self._rasa_url}/status", params={"token": self._token}, timeout=timeout
+            ) as response:
+                if response.status != 200:
+                    return None
+                data = await response.json()
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            return None
+        model_file = str(data.get("model_file") or "")
+        return model_file.rsplit("/", 1)[-1].removesuffix(".tar.gz") or None
+
+    async def _actions_up(self) -> bool:
+        timeout = aiohttp.ClientTimeout(total=3)
+        try:
+            async with self._session.get(f"{self._actions_url}/health", timeout=timeout) as response:
+                return response.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False

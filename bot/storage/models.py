@@ -1,0 +1,155 @@
+"""This module contains the database models: conversations and their messages."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so migrations can name what they change.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(DateTime):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        parent = super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> Any:
+            if parent is not None:
+                value = parent(value)
+            if isinstance(value, datetime) and value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            return value
+
+        return process
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ConversationState(enum.StrEnum):
+    """Who answers the artisan: the bot, nobody yet (queued for an adviser), an adviser; or nobody, ever."""
+
+    BOT = "bot"
+    WAITING = "waiting"
+    AGENT = "agent"
+    CLOSED = "closed"
+
+
+class Direction(enum.StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class MessageStatus(enum.StrEnum):
+    """Where a message is on its path.
+
+    Inbound: received → processing → done (or failed, answered with an apology).
+    Outbound: pending → sent (or failed).
+    """
+
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    DONE = "done"
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Author(enum.StrEnum):
+    ARTISAN = "artisan"
+    BOT = "bot"
+    AGENT = "agent"
+
+
+class Conversation(Base):
+    """One artisan on one channel. Its id is also the Rasa sender id."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
+    channel: Mapped[str] = mapped_column(String(16))
+    # The platform's id of the chat: the web chat's sender id, a Telegram chat id, a WhatsApp number.
+    external_id: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16), default=ConversationState.BOT)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", order_by="Message.id", lazy="raise"
+    )
+
+
+class Message(Base):
+    """One message in or out of a conversation, stored before anything acts on it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        # A redelivered platform message is recognised and dropped.
+        UniqueConstraint("channel", "platform_message_id"),
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        Index("ix_messages_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    direction: Mapped[str] = mapped_column(String(3))
+    channel: Mapped[str] = mapped_column(String(16))
+    platform_message_id: Mapped[Optional[str]] = mapped_column(String(128))
+    author: Mapped[str] = mapped_column(String(16))
+    text: Mapped[Optional[str]] = mapped_column(Text)
+    # Buttons and any other rich part of a message, as the channel needs them.
+    payload: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    intent: Mapped[Optional[str]] = mapped_column(String(128))
+    confidence: Mapped[Optional[float]] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
+    # The inbound message an outbound message answers.
+    reply_to_id: Mapped[Optional[int]] = mapped_column(ForeignKey("messages.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    processed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
+
+    @property
+    def buttons(self) -> list[dict[str, str]]:
+        return list((self.payload or {}).get("buttons") or [])

@@ -1,0 +1,67 @@
+"""The engine client and Rasa's gateway channel (engine/gateway_channel.py), against the real Rasa server."""
+
+from __future__ import annotations
+
+import uuid
+
+import aiohttp
+import pytest
+
+from bot.engine import EngineClient
+from bot.errors import EngineError, EngineUnavailable
+
+
+@pytest.fixture
+async def http():
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def client(http, stack, **changes) -> EngineClient:
+    settings = stack.settings
+    return EngineClient(
+        http,
+        changes.get("rasa_url", settings.rasa_url),
+        settings.actions_url,
+        changes.get("token", settings.engine_token),
+        timeout=10,
+    )
+
+
+async def test_the_answer_carries_the_intent_and_its_confidence(http, stack) -> None:
+    reply = await client(http, stack).send(uuid.uuid4().hex, "bonjour", "m1")
+    assert reply.intent == "greet" and 0.5 < reply.confidence <= 1
+    assert reply.messages and reply.messages[0]["text"]
+
+
+async def test_a_message_sent_again_after_a_crash_is_not_handled_twice(http, stack) -> None:
+    engine = client(http, stack)
+    conversation = uuid.uuid4().hex
+    first = await engine.send(conversation, "c quoi le fonds de solidarite", "msg-7")
+    again = await engine.send(conversation, "c quoi le fonds de solidarite", "msg-7", retry=True)
+    assert again == first
+
+    async with http.get(
+        f"{stack.settings.rasa_url}/conversations/{conversation}/tracker",
+        params={"token": stack.settings.engine_token},
+    ) as response:
+        tracker = await response.json()
+    assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == ["c quoi le fonds de solidarite"]
+
+
+async def test_a_wrong_token_is_refused(http, stack) -> None:
+    with pytest.raises(EngineError, match="401"):
+        await client(http, stack, token="not-the-token").send("x", "bonjour", "m")
+
+
+async def test_an_unreachable_engine_is_reported_as_such(http, stack) -> None:
+    engine = client(http, stack, rasa_url="http://127.0.0.1:9")
+    with pytest.raises(EngineUnavailable):
+        await engine.send("x", "bonjour", "m")
+    status = await engine.status()
+    assert (status.rasa_up, status.model) == (False, None)
+
+
+async def test_status_names_the_loaded_model(http, stack) -> None:
+    status = await client(http, stack).status()
+    assert status.rasa_up and status.actions_up and status.model.startswith("crisisbot-")

@@ -1,0 +1,56 @@
+"""Settings: read once from the environment, with loud failures for what cannot work."""
+
+import pytest
+
+from bot.errors import ConfigurationError
+from bot.settings import Settings, async_database_url
+
+
+def test_defaults_run_locally_on_sqlite_under_var() -> None:
+    settings = Settings.from_env({})
+    assert settings.port == 8080
+    assert settings.database_url.startswith("sqlite:///") and "/var/" in settings.database_url
+    assert settings.rasa_url == "http://127.0.0.1:5005"
+    assert settings.engine_token == ""
+
+
+def test_environment_overrides() -> None:
+    settings = Settings.from_env(
+        {"PORT": "9000", "DATABASE_URL": "postgresql://u@db/crisis", "CRISISBOT_ENGINE_TOKEN": "t0k3n", "LOG_LEVEL": "debug"}
+    )
+    assert (settings.port, settings.engine_token, settings.log_level) == (9000, "t0k3n", "DEBUG")
+    assert settings.async_database_url == "postgresql+asyncpg://u@db/crisis"
+
+
+@pytest.mark.parametrize("name, value", [("PORT", "http"), ("RASA_PORT", "5.5"), ("REPLY_TIMEOUT", "soon")])
+def test_a_malformed_number_names_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_an_unsupported_database_is_refused_at_start() -> None:
+    with pytest.raises(ConfigurationError, match="DATABASE_URL"):
+        Settings.from_env({"DATABASE_URL": "mysql://root@localhost/crisis"})
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("sqlite:///var/x.db", "sqlite+aiosqlite:///var/x.db"),
+        ("postgres://u:p@h:5432/d", "postgresql+asyncpg://u:p@h:5432/d"),
+        ("postgresql+asyncpg://h/d", "postgresql+asyncpg://h/d"),
+    ],
+)
+def test_database_urls_get_the_asyncio_driver(url: str, expected: str) -> None:
+    assert async_database_url(url) == expected
+
+
+def test_the_gateway_refuses_to_start_without_the_engine_token() -> None:
+    with pytest.raises(ConfigurationError, match="CRISISBOT_ENGINE_TOKEN"):
+        Settings.from_env({}).require_engine_token()
+
+
+def test_run_makes_a_fresh_token_when_none_is_set() -> None:
+    a, b = Settings().with_engine_token(), Settings().with_engine_token()
+    assert len(a.engine_token) >= 32 and a.engine_token != b.engine_token
+    assert Settings(engine_token="kept").with_engine_token().engine_token == "kept"
