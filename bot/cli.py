@@ -22,6 +22,8 @@ def _configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    # Alembic narrates every plugin it loads; bot.storage says when the schema is up to date.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:

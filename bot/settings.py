@@ -71,6 +71,8 @@ class Settings:
     engine_concurrency: int = 8
     engine_timeout: float = 20.0
     rasa_venv: Path = ROOT / ".venv-rasa"
+    # Rasa's input channels; the benchmark adds Rasa's own REST channel to compare with.
+    rasa_credentials: Path = ROOT / "credentials.yml"
     project_dir: Path = field(default=ROOT)
 
     @classmethod
@@ -91,6 +93,7 @@ class Settings:
             engine_concurrency=_int(env, "ENGINE_CONCURRENCY", defaults.engine_concurrency),
             engine_timeout=_float(env, "ENGINE_TIMEOUT", defaults.engine_timeout),
             rasa_venv=Path(env.get("RASA_VENV") or defaults.rasa_venv),
+            rasa_credentials=Path(env.get("RASA_CREDENTIALS") or defaults.rasa_credentials),
         )
         async_database_url(settings.database_url)  # fail now on a URL we cannot use
         return settings

@@ -101,7 +101,7 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
                 "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
                 "--model", str(model),
                 "--endpoints", f"{project}/endpoints.yml",
-                "--credentials", f"{project}/credentials.yml",
+                "--credentials", str(settings.rasa_credentials),
             ],
             engine_env,
             f"{settings.rasa_url}/status?token={settings.engine_token}",

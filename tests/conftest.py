@@ -6,125 +6,17 @@ database of its own, with the model `make test` trained; every test that needs R
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 import pytest
 
-from bot.settings import ROOT, Settings
-from bot.training import ensure_model
+from bot.devstack import Stack, start_stack, stop_stack
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-STACK_START_TIMEOUT = 300
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Stack:
-    """The running assistant, as a user and an operator see it."""
-
-    url: str
-    settings: Settings
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def group_pids(self) -> list[int]:
-        """Every process still alive that `crisisbot run` started (its children run in their own groups)."""
-        out = subprocess.run(["ps", "-eo", "pid=,ppid=,pgid=,stat="], capture_output=True, text=True).stdout
-        rows = [line.split() for line in out.splitlines()]
-        alive = {int(pid): int(ppid) for pid, ppid, _, stat in rows if not stat.startswith("Z")}
-        family, frontier = set(), {self.process.pid}
-        while frontier:
-            family |= frontier
-            frontier = {pid for pid, ppid in alive.items() if ppid in frontier} - family
-        return sorted(pid for pid in family if pid in alive)
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + STACK_START_TIMEOUT
-
-    async def poll() -> None:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as session:
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(
-                        f"crisisbot run exited with {process.returncode}:\n{log_path.read_text()[-4000:]}"
-                    )
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the stack was not healthy in time:\n{log_path.read_text()[-4000:]}")
-                try:
-                    async with session.get(f"{url}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except (aiohttp.ClientError, asyncio.TimeoutError):
-                    pass
-                await asyncio.sleep(1)
-
-    asyncio.run(poll())
-
-
-def start_stack(tmp: Path, database_url: str) -> Stack:
-    # `make test` trains before the tests; a bare pytest run trains here, outside the start-up timeout.
-    ensure_model(Settings())
-    settings = replace(
-        Settings(),
-        port=free_port(),
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        database_url=database_url,
-        engine_token=secrets.token_urlsafe(24),
-    )
-    env = dict(
-        os.environ,
-        PORT=str(settings.port),
-        RASA_PORT=str(settings.rasa_port),
-        ACTIONS_PORT=str(settings.actions_port),
-        DATABASE_URL=database_url,
-        CRISISBOT_ENGINE_TOKEN=settings.engine_token,
-    )
-    log_path = tmp / "stack.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    stack = Stack(f"http://127.0.0.1:{settings.port}", settings, process, log_path)
-    try:
-        _wait_healthy(stack.url, process, log_path)
-    except BaseException:
-        stop_stack(stack)
-        raise
-    return stack
-
-
-def stop_stack(stack: Stack, timeout: float = 60) -> int | None:
-    if stack.process.poll() is None:
-        stack.process.send_signal(signal.SIGTERM)
-        try:
-            stack.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            for pid in stack.group_pids():
-                os.kill(pid, signal.SIGKILL)
-            stack.process.wait()
-    return stack.process.returncode
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from bot.supervisor import Child, Supervisor
-from tests.conftest import free_port
+from bot.devstack import free_port
 
 # A child that serves HTTP and starts a grandchild in its own process group, as Rasa's workers would.
 SERVER = textwrap.dedent(

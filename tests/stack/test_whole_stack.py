@@ -1,0 +1,115 @@
+"""The whole assistant as `make run` starts it: real action server, Rasa and gateway, chatted with over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+import aiohttp
+import pytest
+
+from bot.settings import ROOT
+from bot.devstack import Stack
+
+pytestmark = pytest.mark.stack
+
+
+async def chat(session: aiohttp.ClientSession, stack: Stack, sender: str, text: str) -> list[dict]:
+    async with session.post(
+        f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+    ) as response:
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def transcript(stack: Stack, conversation: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "transcript", conversation],
+        cwd=ROOT,
+        env=dict(os.environ, DATABASE_URL=stack.settings.database_url),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+async def test_health_reports_every_part_and_the_model(stack: Stack) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{stack.url}/healthz") as response:
+            body = await response.json()
+    assert response.status == 200
+    assert {k: body[k] for k in ("gateway", "database", "rasa", "action_server")} == dict.fromkeys(
+        ("gateway", "database", "rasa", "action_server"), "up"
+    )
+    assert body["model"].startswith("crisisbot-")
+
+
+async def test_a_conversation_of_several_turns_is_answered_and_stored(stack: Stack) -> None:
+    sender = f"artisan-{uuid.uuid4().hex[:8]}"
+    async with aiohttp.ClientSession() as session:
+        greeting = await chat(session, stack, sender, "Bonjour")
+        assert "bonjour" in texts(greeting).lower()
+        buttons = [b for r in greeting for b in r.get("buttons", [])]
+        assert buttons, "the greeting offers the menu"
+
+        menu = await chat(session, stack, sender, "menu")
+        topics = {b["payload"] for r in menu for b in r.get("buttons", [])}
+        assert {"/faq_pge", "/faq_fonds_solidarite", "/faq_activite_partielle", "/contact_chambre"} <= topics
+
+        pge = await chat(session, stack, sender, "/faq_pge")  # a click on the menu's button
+        assert "25 %" in texts(pge) or "25%" in texts(pge)
+
+        partial = await chat(session, stack, sender, "chomage partiel pr mon salarie c koi les demarches")
+        assert "activitepartielle.emploi.gouv.fr" in texts(partial)
+
+        distress = await chat(session, stack, sender, "je vais tout perdre je n'en peux plus")
+        assert "0 805 65 50 50" in texts(distress)
+
+        goodbye = await chat(session, stack, sender, "merci au revoir")
+        assert goodbye
+
+    printed = transcript(stack, f"rest:{sender}")
+    lines = printed.splitlines()
+    assert [line.split()[2] for line in lines][:2] == ["artisan", "bot"]
+    assert "chomage partiel pr mon salarie" in printed and "[faq_activite_partielle" in printed
+    assert "[distress" in printed
+    assert printed.count(" artisan ") == 6
+
+
+async def test_misunderstood_twice_offers_the_chamber(stack: Stack) -> None:
+    sender = f"lost-{uuid.uuid4().hex[:8]}"
+    async with aiohttp.ClientSession() as session:
+        first = await chat(session, stack, sender, "zorglub quantique bidule")
+        second = await chat(session, stack, sender, "plouf tralala schmilblick")
+    assert "reformuler" in texts(first).lower() or "compris" in texts(first).lower()
+    assert texts(second) != texts(first)
+    assert any(b["payload"] == "/help" for r in first + second for b in r.get("buttons", []))
+
+
+async def test_a_crashed_action_server_is_restarted_and_health_says_so(stack: Stack) -> None:
+    log_before = stack.log()
+    actions_pid = next(
+        pid for pid in stack.group_pids()
+        if "run actions" in open(f"/proc/{pid}/cmdline").read().replace("\0", " ")
+    )
+    os.killpg(actions_pid, signal.SIGKILL)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{stack.url}/healthz") as response:
+            down = await response.json()
+        assert response.status == 503 and down["down"] == ["action_server"]
+        for _ in range(120):
+            await asyncio.sleep(0.5)
+            async with session.get(f"{stack.url}/healthz") as response:
+                if response.status == 200:
+                    break
+        assert response.status == 200, "the action server came back"
+    assert "actions exited with code -9; restarting it" in stack.log()[len(log_before):]
