@@ -150,8 +150,8 @@ async def _conversations(settings: Settings, limit: int) -> int:
 
     engine = create_engine(settings.database_url)
     try:
-        for c in await MessageLog(create_sessionmaker(engine)).recent_conversations(limit):
-            when = c.updated_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+        for c, last_at in await MessageLog(create_sessionmaker(engine)).recent_conversations(limit):
+            when = last_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
             print(f"{c.id}  {c.channel:<8} {c.state:<7} last message {when}")
         return 0
     finally:

@@ -1,16 +1,20 @@
 """This module contains ConversationRouter, which answers stored messages one conversation at a time.
 
-Each conversation with unanswered messages gets one asyncio task that takes its messages in arrival order;
-different conversations proceed in parallel, at most `engine_concurrency` of them inside Rasa at once.
-Everything it needs is in the database, so after a crash `recover()` picks up where it stopped.
+A channel stores each artisan message, then hands it to `submit()`. Each conversation with messages to answer
+gets one asyncio task that takes them in arrival order (message id); different conversations proceed in
+parallel, at most `concurrency` of them inside Rasa at once. The database stays the truth: at start,
+`recover()` queues every message that was stored but never answered, and Rasa recognises any it already saw.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import re
+import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from bot import replies
 from bot.engine import EngineClient
@@ -25,6 +29,16 @@ READABLE = re.compile(r"\w")
 MAX_ATTEMPTS = 3
 
 Deliver = Callable[[str, list[Message]], Awaitable[None]]
+
+
+@dataclass(order=True)
+class _Queued:
+    message_id: int
+    message: Message = field(compare=False)
+    # Who answers the conversation, as read when the message was stored.
+    state: str = field(compare=False)
+    # True when the message may already have reached Rasa before a stop.
+    retry: bool = field(compare=False)
 
 
 class ConversationRouter:
@@ -45,98 +59,122 @@ class ConversationRouter:
         # Push channels (Telegram, WhatsApp) deliver here; the web chat collects its replies itself.
         self._deliver = deliver
         self._retry_delays = retry_delays
+        self._queues: dict[str, list[_Queued]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._dirty: set[str] = set()
-        self._answered: dict[int, asyncio.Event] = {}
+        self._answers: dict[int, asyncio.Future[list[Message]]] = {}
+        self._arrival_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        self._background: set[asyncio.Task[None]] = set()
         self._closing = False
 
-    def wake(self, conversation_id: str) -> None:
-        """Tell the router a conversation has a new stored message."""
+    def submit(self, message: Message, state: str, *, retry: bool = False) -> asyncio.Future[list[Message]]:
+        """Queue a stored artisan message; the future gives its stored replies once answered.
+
+        `state` is the conversation's state read in the transaction that stored the message.
+
+        Call it in storage order for a conversation (the channel holds the conversation's lock across
+        storing and submitting), so the queue's order is the arrival order.
+        """
+        future = self._answers.get(message.id)
+        if future is not None:
+            return future
+        future = asyncio.get_running_loop().create_future()
         if self._closing:
-            return
-        self._dirty.add(conversation_id)
-        if conversation_id not in self._tasks:
-            self._tasks[conversation_id] = asyncio.create_task(
-                self._drain(conversation_id), name=f"conversation-{conversation_id}"
+            return future
+        self._answers[message.id] = future
+        heapq.heappush(self._queues.setdefault(message.conversation_id, []), _Queued(message.id, message, state, retry))
+        if message.conversation_id not in self._tasks:
+            self._tasks[message.conversation_id] = asyncio.create_task(
+                self._drain(message.conversation_id), name=f"conversation-{message.conversation_id}"
             )
+        return future
+
+    def arrival(self, channel: str, external_id: str) -> asyncio.Lock:
+        """The lock a channel holds while it stores and submits a conversation's message.
+
+        Storing assigns the message id; holding the lock until `submit()` makes the queue's order that id's.
+        """
+        key = (channel, external_id)
+        lock = self._arrival_locks.get(key)
+        if lock is None:
+            lock = self._arrival_locks[key] = asyncio.Lock()
+        return lock
+
+    def answer_of(self, message_id: int) -> asyncio.Future[list[Message]] | None:
+        """The pending answer of a message this router is working on, if it is."""
+        return self._answers.get(message_id)
 
     async def recover(self) -> int:
-        """Wake every conversation left with unanswered messages (after a stop or a crash)."""
-        conversation_ids = await self._log.conversations_with_unanswered()
-        for conversation_id in conversation_ids:
-            self.wake(conversation_id)
-        if conversation_ids:
-            logger.info("Resuming %d conversation(s) with unanswered messages", len(conversation_ids))
-        return len(conversation_ids)
-
-    async def wait_answered(self, message_id: int, timeout: float) -> bool:
-        """Wait until the inbound message has its answer stored; False on timeout."""
-        message = await self._log.get(message_id)
-        if message is None:
-            return False
-        if message.status in (MessageStatus.DONE, MessageStatus.FAILED):
-            return True
-        event = self._answered.setdefault(message_id, asyncio.Event())
-        # The answer may have been stored between the read above and the registration.
-        message = await self._log.get(message_id)
-        if message.status in (MessageStatus.DONE, MessageStatus.FAILED):
-            self._answered.pop(message_id, None)
-            return True
-        try:
-            await asyncio.wait_for(event.wait(), timeout)
-            return True
-        except asyncio.TimeoutError:
-            return False
-        finally:
-            if not event.is_set():
-                self._answered.pop(message_id, None)
+        """Queue every message left unanswered by a stop or a crash, oldest first."""
+        messages = await self._log.unanswered()
+        for message, state in messages:
+            self.submit(message, state, retry=True)
+        if messages:
+            logger.info("Resuming %d unanswered message(s)", len(messages))
+        return len(messages)
 
     async def close(self) -> None:
-        """Stop taking new work; cancel the tasks (their messages stay stored, unanswered, for recover())."""
+        """Stop taking work; cancel the tasks (their messages stay stored, unanswered, for recover())."""
         self._closing = True
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, *self._background, return_exceptions=True)
+        for future in self._answers.values():
+            if not future.done():
+                future.set_result([])  # whoever waits answers "later"; the message stays stored
+
+    def mark_sent_later(self, messages: list[Message]) -> None:
+        """Record replies as sent without holding up the connection (the next request may be waiting)."""
+        if not messages:
+            return
+        task = asyncio.create_task(self._log.mark_sent(messages))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     @property
     def busy_conversations(self) -> int:
         return len(self._tasks)
 
     async def _drain(self, conversation_id: str) -> None:
+        queue = self._queues[conversation_id]
         try:
-            while conversation_id in self._dirty:
-                self._dirty.discard(conversation_id)
-                while (work := await self._log.next_unanswered(conversation_id)) is not None:
-                    message, conversation = work
-                    outbound = await self._answer(message, conversation.state)
-                    event = self._answered.pop(message.id, None)
-                    if event is not None:
-                        event.set()
-                    if outbound and self._deliver is not None:
-                        await self._deliver(conversation.channel, outbound)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # The message stays unanswered in the database; the next wake or restart takes it again.
-            logger.exception("Conversation %s stopped on an unexpected error", conversation_id)
+            while queue:
+                queued = heapq.heappop(queue)
+                try:
+                    outbound = await self._answer(queued)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # Stays unanswered in the database: the next start answers it.
+                    logger.exception("Message %s could not be answered", queued.message_id)
+                    outbound = None
+                future = self._answers.pop(queued.message_id, None)
+                if future is not None and not future.done():
+                    future.set_result(outbound or [])
+                if outbound and self._deliver is not None:
+                    await self._deliver(queued.message.channel, outbound)
         finally:
             self._tasks.pop(conversation_id, None)
+            if not queue:
+                self._queues.pop(conversation_id, None)
 
-    async def _answer(self, message: Message, state: str) -> list[Message]:
+    async def _answer(self, queued: _Queued) -> list[Message]:
+        message = queued.message
         text = message.text or ""
-        if state != ConversationState.BOT:
+        if queued.state != ConversationState.BOT:
             # An adviser has (or will have) the conversation: the bot stays silent.
             return await self._log.record_answer(message, [])
         if len(text) > self._max_chars:
             return await self._log.record_answer(message, [{"text": replies.TOO_LONG}])
         if not READABLE.search(text):
             return await self._log.record_answer(message, [{"text": replies.NOTHING_TO_READ}])
-        return await self._ask_engine(message)
+        return await self._ask_engine(message, queued.retry)
 
-    async def _ask_engine(self, message: Message) -> list[Message]:
+    async def _ask_engine(self, message: Message, retry: bool) -> list[Message]:
         attempt = 0
-        retry = message.attempts > 1
+        failures = 0
         while True:
             try:
                 async with self._slots:
@@ -155,7 +193,8 @@ class ConversationRouter:
                 delay = self._retry_delays[min(attempt, len(self._retry_delays) - 1)]
                 logger.warning("Rasa unavailable (%s); message %s retried in %.1fs", exc, message.id, delay)
             except EngineError as exc:
-                if message.attempts + attempt >= MAX_ATTEMPTS:
+                failures += 1
+                if failures >= MAX_ATTEMPTS:
                     logger.error("Rasa failed on message %s: %s", message.id, exc)
                     return await self._log.record_answer(
                         message,
@@ -166,5 +205,5 @@ class ConversationRouter:
                 delay = self._retry_delays[min(attempt, len(self._retry_delays) - 1)]
                 logger.warning("Rasa failed on message %s (%s); retried in %.1fs", message.id, exc, delay)
             attempt += 1
-            retry = True
+            retry = True  # the failed call may have reached Rasa
             await asyncio.sleep(delay)

@@ -8,6 +8,7 @@ An optional `message_id` makes a retry safe: the same id sent twice is answered 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -64,18 +65,28 @@ def as_rest_message(recipient_id: str, message: Message) -> dict[str, Any]:
     return out
 
 
-async def webhook(request: web.Request) -> web.Response:
+async def webhook(request: web.Request) -> web.StreamResponse:
     """Store the web chat's message, wait for the bot's answer, and return it."""
     app = request.app
     inbound = parse_inbound(await read_json_object(request))
     log, router = app[keys.MESSAGE_LOG], app[keys.ROUTER]
-    stored = await log.store_inbound(inbound)
-    if stored.is_new:
-        router.wake(stored.conversation.id)
-    await router.wait_answered(stored.message.id, app[keys.SETTINGS].reply_timeout)
-    # On a timeout this is empty; the replies stay stored and the page fetches them from the history.
-    replies = await log.replies_to(stored.message.id)
-    await log.mark_sent(replies)
+    async with router.arrival(inbound.channel, inbound.external_id):
+        stored = await log.store_inbound(inbound)
+        if stored.is_new:
+            answer = router.submit(stored.message, stored.conversation.state)
+        else:
+            answer = router.answer_of(stored.message.id)
+    timeout = app[keys.SETTINGS].reply_timeout
+    if answer is not None:
+        try:
+            replies = await asyncio.wait_for(asyncio.shield(answer), timeout)
+        except asyncio.TimeoutError:
+            replies = []
+    else:
+        # A retry of a message answered earlier, or being answered by another gateway process.
+        replies = await log.wait_replies(stored.message.id, timeout)
+    # On a timeout this is empty; the replies stay stored and the page asks again with the same message_id.
+    router.mark_sent_later(replies)
     return web.json_response([as_rest_message(inbound.external_id, m) for m in replies])
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,8 +20,6 @@ from bot.storage.models import (
     MessageStatus,
     utcnow,
 )
-
-UNANSWERED = (MessageStatus.RECEIVED, MessageStatus.PROCESSING)
 
 
 @dataclass(frozen=True)
@@ -54,18 +54,9 @@ class MessageLog:
         for _ in range(3):  # two first messages of one new conversation may race on its creation
             async with self._sessionmaker() as session:
                 conversation = await self._conversation(session, inbound.channel, inbound.external_id)
-                existing = await session.scalar(
-                    select(Message).where(
-                        Message.channel == inbound.channel,
-                        Message.platform_message_id == platform_id,
-                    )
-                )
-                if existing is not None:
-                    return Stored(existing, await session.get(Conversation, existing.conversation_id), False)
                 if conversation is None:
                     conversation = Conversation(channel=inbound.channel, external_id=inbound.external_id)
                     session.add(conversation)
-                conversation.updated_at = utcnow()
                 message = Message(
                     conversation=conversation,
                     direction=Direction.IN,
@@ -79,10 +70,18 @@ class MessageLog:
                 session.add(message)
                 try:
                     await session.commit()
+                    return Stored(message, conversation, True)
                 except IntegrityError:
                     await session.rollback()
-                    continue
-                return Stored(message, conversation, True)
+                # Either this platform message was stored before (a redelivery), or the conversation was
+                # created meanwhile by another request: tell which, and try again for the latter.
+                existing = await session.scalar(
+                    select(Message).where(
+                        Message.channel == inbound.channel, Message.platform_message_id == platform_id
+                    )
+                )
+                if existing is not None:
+                    return Stored(existing, await session.get(Conversation, existing.conversation_id), False)
         raise RuntimeError("could not store the message after three attempts")
 
     @staticmethod
@@ -93,35 +92,16 @@ class MessageLog:
             )
         )
 
-    async def next_unanswered(self, conversation_id: str) -> tuple[Message, Conversation] | None:
-        """The oldest artisan message of the conversation still waiting for its answer, marked processing."""
+    async def unanswered(self) -> list[tuple[Message, str]]:
+        """Every artisan message stored but not answered yet, oldest first, with its conversation's state."""
         async with self._sessionmaker() as session:
-            message = await session.scalar(
-                select(Message)
-                .where(
-                    Message.conversation_id == conversation_id,
-                    Message.direction == Direction.IN,
-                    Message.status.in_(UNANSWERED),
-                )
+            rows = await session.execute(
+                select(Message, Conversation.state)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(Message.direction == Direction.IN, Message.status == MessageStatus.RECEIVED)
                 .order_by(Message.id)
-                .limit(1)
             )
-            if message is None:
-                return None
-            conversation = await session.get(Conversation, conversation_id)
-            message.attempts += 1
-            message.status = MessageStatus.PROCESSING
-            await session.commit()
-            return message, conversation
-
-    async def conversations_with_unanswered(self) -> list[str]:
-        async with self._sessionmaker() as session:
-            rows = await session.scalars(
-                select(Message.conversation_id)
-                .where(Message.direction == Direction.IN, Message.status.in_(UNANSWERED))
-                .distinct()
-            )
-            return list(rows)
+            return [(message, state) for message, state in rows]
 
     async def record_answer(
         self,
@@ -134,29 +114,42 @@ class MessageLog:
         error: str | None = None,
     ) -> list[Message]:
         """Store the bot's replies and close the inbound message, in one transaction."""
+        now = utcnow()
         async with self._sessionmaker() as session:
-            message = await session.get(Message, inbound.id)
-            message.intent = intent
-            message.confidence = confidence
-            message.status = status
-            message.error = error
-            message.processed_at = utcnow()
+            await session.execute(
+                update(Message)
+                .where(Message.id == inbound.id)
+                .values(intent=intent, confidence=confidence, status=status, error=error, processed_at=now)
+            )
             outbound = [
                 Message(
-                    conversation_id=message.conversation_id,
+                    conversation_id=inbound.conversation_id,
                     direction=Direction.OUT,
-                    channel=message.channel,
+                    channel=inbound.channel,
                     author=Author.BOT,
                     text=reply.get("text"),
                     payload={k: v for k, v in reply.items() if k not in ("text", "recipient_id")} or None,
                     status=MessageStatus.PENDING,
-                    reply_to_id=message.id,
+                    reply_to_id=inbound.id,
+                    created_at=now,
                 )
                 for reply in replies
             ]
             session.add_all(outbound)
             await session.commit()
-            return outbound
+        inbound.intent, inbound.confidence, inbound.status, inbound.processed_at = intent, confidence, status, now
+        return outbound
+
+    async def wait_replies(self, inbound_id: int, timeout: float, poll: float = 0.25) -> list[Message]:
+        """The replies to a message answered elsewhere (another request, another gateway), once stored."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            message = await self.get(inbound_id)
+            if message is None or message.status != MessageStatus.RECEIVED:
+                return await self.replies_to(inbound_id)
+            if asyncio.get_running_loop().time() >= deadline:
+                return []
+            await asyncio.sleep(poll)
 
     async def replies_to(self, inbound_id: int) -> list[Message]:
         async with self._sessionmaker() as session:
@@ -174,9 +167,9 @@ class MessageLog:
         if not pending:
             return
         async with self._sessionmaker() as session:
-            for message in await session.scalars(select(Message).where(Message.id.in_(pending))):
-                message.status = MessageStatus.SENT
-                message.processed_at = utcnow()
+            await session.execute(
+                update(Message).where(Message.id.in_(pending)).values(status=MessageStatus.SENT, processed_at=utcnow())
+            )
             await session.commit()
         for message in messages:
             if message.id in pending:
@@ -194,9 +187,19 @@ class MessageLog:
             )
             return list(rows)
 
-    async def recent_conversations(self, limit: int = 20) -> list[Conversation]:
+    async def recent_conversations(self, limit: int = 20) -> list[tuple[Conversation, datetime]]:
+        """The conversations with the latest messages, each with the time of its last message."""
+        last = (
+            select(Message.conversation_id, func.max(Message.id).label("last_id"))
+            .group_by(Message.conversation_id)
+            .subquery()
+        )
         async with self._sessionmaker() as session:
-            rows = await session.scalars(
-                select(Conversation).order_by(Conversation.updated_at.desc()).limit(limit)
+            rows = await session.execute(
+                select(Conversation, Message.created_at)
+                .join(last, last.c.conversation_id == Conversation.id)
+                .join(Message, Message.id == last.c.last_id)
+                .order_by(last.c.last_id.desc())
+                .limit(limit)
             )
-            return list(rows)
+            return [(conversation, at) for conversation, at in rows]

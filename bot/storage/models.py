@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names, so migrations can name what they change.
@@ -39,25 +40,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(DateTime):
+class UTCDateTime(TypeDecorator):
     """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
 
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: store times in UTC, timezone-aware")
+        return value.astimezone(UTC) if value is not None else None
 
-    def result_processor(self, dialect: Any, coltype: Any) -> Any:
-        parent = super().result_processor(dialect, coltype)
-
-        def process(value: Any) -> Any:
-            if parent is not None:
-                value = parent(value)
-            if isinstance(value, datetime) and value.tzinfo is None:
-                value = value.replace(tzinfo=UTC)
-            return value
-
-        return process
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -81,12 +78,11 @@ class Direction(enum.StrEnum):
 class MessageStatus(enum.StrEnum):
     """Where a message is on its path.
 
-    Inbound: received → processing → done (or failed, answered with an apology).
+    Inbound: received → done (or failed: answered with an apology).
     Outbound: pending → sent (or failed).
     """
 
     RECEIVED = "received"
-    PROCESSING = "processing"
     DONE = "done"
     PENDING = "pending"
     SENT = "sent"
@@ -143,7 +139,6 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(16))
     # The inbound message an outbound message answers.
     reply_to_id: Mapped[Optional[int]] = mapped_column(ForeignKey("messages.id"))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     processed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())

@@ -41,7 +41,6 @@ def upgrade() -> None:
     sa.Column('confidence', sa.Float(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('reply_to_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),

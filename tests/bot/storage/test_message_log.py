@@ -62,13 +62,11 @@ async def test_unanswered_messages_come_out_oldest_first_and_answers_are_linked(
     for i in range(3):
         stored = await log.store_inbound(Inbound("rest", "artisan-2", f"message {i}"))
     conversation_id = stored.conversation.id
-    assert await log.conversations_with_unanswered() == [conversation_id]
+    unanswered = [message for message, state in await log.unanswered()]
+    assert [m.text for m in unanswered] == ["message 0", "message 1", "message 2"]
+    assert {state for _, state in await log.unanswered()} == {"bot"}
 
-    seen = []
-    while (work := await log.next_unanswered(conversation_id)) is not None:
-        message, conversation = work
-        assert message.status == MessageStatus.PROCESSING and message.attempts == 1
-        seen.append(message.text)
+    for message in unanswered:
         await log.record_answer(
             message,
             [{"recipient_id": "x", "text": f"réponse à {message.text}", "buttons": [{"title": "Menu", "payload": "/help"}]}],
@@ -76,8 +74,7 @@ async def test_unanswered_messages_come_out_oldest_first_and_answers_are_linked(
             confidence=0.93,
         )
 
-    assert seen == ["message 0", "message 1", "message 2"]
-    assert await log.conversations_with_unanswered() == []
+    assert await log.unanswered() == []
     transcript = await log.transcript(conversation_id)
     # In time order: the three messages arrived before any answer was stored.
     assert [(m.direction, m.text) for m in transcript] == [
@@ -92,17 +89,32 @@ async def test_unanswered_messages_come_out_oldest_first_and_answers_are_linked(
     assert "recipient_id" not in (reply.payload or {})
 
 
-async def test_a_message_taken_but_not_answered_is_handed_out_again(log: MessageLog) -> None:
-    """A gateway that stopped mid-answer finds the message again at restart, marked as a second attempt."""
-    stored = await log.store_inbound(Inbound("rest", "artisan-3", "loyer"))
-    first, _ = await log.next_unanswered(stored.conversation.id)
-    again, _ = await log.next_unanswered(stored.conversation.id)
-    assert again.id == first.id and again.attempts == 2
+async def test_recent_conversations_come_latest_message_first(log: MessageLog) -> None:
+    first = await log.store_inbound(Inbound("rest", "early", "bonjour"))
+    second = await log.store_inbound(Inbound("rest", "late", "bonjour"))
+    await log.store_inbound(Inbound("rest", "early", "encore moi"))
+    recent = await log.recent_conversations()
+    assert [c.id for c, _ in recent] == [first.conversation.id, second.conversation.id]
+    assert all(at.tzinfo is not None for _, at in recent)
+
+
+async def test_waiting_for_replies_stored_by_someone_else(log: MessageLog) -> None:
+    stored = await log.store_inbound(Inbound("rest", "artisan-6", "pge"))
+    assert await log.wait_replies(stored.message.id, timeout=0.3) == []
+
+    async def answer_soon() -> None:
+        await asyncio.sleep(0.2)
+        await log.record_answer(stored.message, [{"text": "Voici le PGE."}])
+
+    answering = asyncio.create_task(answer_soon())
+    replies = await log.wait_replies(stored.message.id, timeout=5)
+    await answering
+    assert [r.text for r in replies] == ["Voici le PGE."]
 
 
 async def test_sent_status_is_recorded(log: MessageLog) -> None:
     stored = await log.store_inbound(Inbound("rest", "artisan-4", "merci"))
-    message, _ = await log.next_unanswered(stored.conversation.id)
+    message = stored.message
     replies = await log.record_answer(message, [{"text": "Avec plaisir."}])
     assert [r.status for r in await log.replies_to(message.id)] == [MessageStatus.PENDING]
     await log.mark_sent(replies)
