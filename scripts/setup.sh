@@ -45,10 +45,26 @@ find_engine_python() {
   return 1
 }
 
-# --- gateway: .venv ---------------------------------------------------------------------------------
 gateway_stamp=$(stamp_of requirements/gateway.txt pyproject.toml)
-if [ "$(cat .venv/.crisisbot-stamp 2>/dev/null)" != "$gateway_stamp" ]; then
-  py=$(find_gateway_python) || die "Python 3.11 or newer is needed for the gateway. Install it (e.g. 'pyenv install 3.11', or your system's python3.11 package), or set PYTHON311=/path/to/python3.11."
+engine_stamp=$(stamp_of requirements/engine.txt)
+gateway_todo=$([ "$(cat .venv/.crisisbot-stamp 2>/dev/null)" != "$gateway_stamp" ] && echo yes || true)
+engine_todo=$([ "$(cat .venv-rasa/.crisisbot-stamp 2>/dev/null)" != "$engine_stamp" ] && echo yes || true)
+
+# Both interpreters first, so a missing one is said before anything is built.
+if [ -n "$gateway_todo" ]; then
+  gateway_python=$(find_gateway_python) || die "Python 3.11 or newer is needed for the gateway and none was found.
+  Install it with pyenv ('pyenv install 3.11'), or your system's package (e.g. 'apt install python3.11 python3.11-venv'),
+  or point PYTHON311 at one: make setup PYTHON311=/path/to/python3.11"
+fi
+if [ -n "$engine_todo" ]; then
+  engine_python=$(find_engine_python) || die "Python 3.10 is needed for Rasa 3.6 and none was found.
+  Install it with pyenv ('pyenv install 3.10.13'), or your system's package (e.g. 'apt install python3.10 python3.10-venv'),
+  or point PYTHON310 at one: make setup PYTHON310=/path/to/python3.10"
+fi
+
+# --- gateway: .venv ---------------------------------------------------------------------------------
+if [ -n "$gateway_todo" ]; then
+  py=$gateway_python
   say "setup: building .venv (gateway) with $py"
   [ -x .venv/bin/python ] || "$py" -m venv .venv
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/gateway.txt
@@ -57,11 +73,8 @@ if [ "$(cat .venv/.crisisbot-stamp 2>/dev/null)" != "$gateway_stamp" ]; then
 fi
 
 # --- engine: .venv-rasa -----------------------------------------------------------------------------
-engine_stamp=$(stamp_of requirements/engine.txt)
-if [ "$(cat .venv-rasa/.crisisbot-stamp 2>/dev/null)" != "$engine_stamp" ]; then
-  py=$(find_engine_python) || die "Python 3.10 is needed for Rasa 3.6 and none was found.
-  Install it with pyenv ('pyenv install 3.10.13'), or your system's package (e.g. 'apt install python3.10 python3.10-venv'),
-  or point PYTHON310 at one: make setup PYTHON310=/path/to/python3.10"
+if [ -n "$engine_todo" ]; then
+  py=$engine_python
   say "setup: building .venv-rasa (Rasa 3.6.21, a few minutes the first time) with $py"
   [ -x .venv-rasa/bin/python ] || "$py" -m venv .venv-rasa
   .venv-rasa/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/engine.txt
