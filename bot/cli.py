@@ -89,9 +89,13 @@ def cmd_nlu_eval(settings: Settings, args: argparse.Namespace) -> int:
         "--model", str(model),
         "--out", str(out),
     ]
-    result = subprocess.run(command, cwd=settings.project_dir, env=engine_environment(settings), stdout=subprocess.DEVNULL)
+    print(f"Evaluating {model.name} on nlu/heldout...", flush=True)
+    result = subprocess.run(
+        command, cwd=settings.project_dir, env=engine_environment(settings), capture_output=True, text=True
+    )
     if result.returncode != 0:
-        print("rasa test nlu failed; run it by hand to see why:\n  " + " ".join(command), file=sys.stderr)
+        print(result.stdout[-3000:] + result.stderr[-3000:], file=sys.stderr)
+        print("rasa test nlu failed (its output is above).", file=sys.stderr)
         return result.returncode
     report = json.loads((out / "intent_report.json").read_text())
     intents = {k: v for k, v in report.items() if isinstance(v, dict) and "support" in v and k not in ("macro avg", "weighted avg", "micro avg")}
