@@ -9,12 +9,15 @@ parallel, at most `concurrency` of them inside Rasa at once. The database stays 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import heapq
 import logging
 import re
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot import replies
 from bot.engine import EngineClient
@@ -65,7 +68,7 @@ class ConversationRouter:
         self._arrival_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
-        self._background: set[asyncio.Task[None]] = set()
+        self._waiting: collections.Counter[int] = collections.Counter()
         self._closing = False
 
     def submit(self, message: Message, state: str, *, retry: bool = False) -> asyncio.Future[list[Message]]:
@@ -120,18 +123,28 @@ class ConversationRouter:
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, *self._background, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         for future in self._answers.values():
             if not future.done():
                 future.set_result([])  # whoever waits answers "later"; the message stays stored
 
-    def mark_sent_later(self, messages: list[Message]) -> None:
-        """Record replies as sent without holding up the connection (the next request may be waiting)."""
-        if not messages:
-            return
-        task = asyncio.create_task(self._log.mark_sent(messages))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+    @contextlib.contextmanager
+    def waiting(self, message_id: int) -> Iterator[None]:
+        """Mark a request as waiting for a message's answer, which then goes out with the answer (pull channels).
+
+        Replies stored while nobody waits stay PENDING, for the artisan's next request to collect.
+        """
+        self._waiting[message_id] += 1
+        try:
+            yield
+        finally:
+            self._waiting[message_id] -= 1
+            if not self._waiting[message_id]:
+                del self._waiting[message_id]
+
+    async def _record(self, message: Message, replies_: list[dict], **kwargs: Any) -> list[Message]:
+        status = MessageStatus.SENT if self._waiting.get(message.id) else MessageStatus.PENDING
+        return await self._log.record_answer(message, replies_, reply_status=status, **kwargs)
 
     @property
     def busy_conversations(self) -> int:
@@ -165,11 +178,11 @@ class ConversationRouter:
         text = message.text or ""
         if queued.state != ConversationState.BOT:
             # An adviser has (or will have) the conversation: the bot stays silent.
-            return await self._log.record_answer(message, [])
+            return await self._record(message, [])
         if len(text) > self._max_chars:
-            return await self._log.record_answer(message, [{"text": replies.TOO_LONG}])
+            return await self._record(message, [{"text": replies.TOO_LONG}])
         if not READABLE.search(text):
-            return await self._log.record_answer(message, [{"text": replies.NOTHING_TO_READ}])
+            return await self._record(message, [{"text": replies.NOTHING_TO_READ}])
         return await self._ask_engine(message, queued.retry)
 
     async def _ask_engine(self, message: Message, retry: bool) -> list[Message]:
@@ -185,7 +198,7 @@ class ConversationRouter:
                         retry=retry,
                         metadata={"channel": message.channel},
                     )
-                return await self._log.record_answer(
+                return await self._record(
                     message, reply.messages, intent=reply.intent, confidence=reply.confidence
                 )
             except EngineUnavailable as exc:
@@ -196,7 +209,7 @@ class ConversationRouter:
                 failures += 1
                 if failures >= MAX_ATTEMPTS:
                     logger.error("Rasa failed on message %s: %s", message.id, exc)
-                    return await self._log.record_answer(
+                    return await self._record(
                         message,
                         [{"text": replies.ENGINE_FAILED}],
                         status=MessageStatus.FAILED,

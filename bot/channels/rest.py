@@ -77,16 +77,18 @@ async def webhook(request: web.Request) -> web.StreamResponse:
         else:
             answer = router.answer_of(stored.message.id)
     timeout = app[keys.SETTINGS].reply_timeout
-    if answer is not None:
-        try:
-            replies = await asyncio.wait_for(asyncio.shield(answer), timeout)
-        except asyncio.TimeoutError:
-            replies = []
-    else:
-        # A retry of a message answered earlier, or being answered by another gateway process.
-        replies = await log.wait_replies(stored.message.id, timeout)
-    # On a timeout this is empty; the replies stay stored and the page asks again with the same message_id.
-    router.mark_sent_later(replies)
+    with router.waiting(stored.message.id):
+        if answer is not None:
+            try:
+                replies = await asyncio.wait_for(asyncio.shield(answer), timeout)
+            except asyncio.TimeoutError:
+                replies = []
+        else:
+            # A retry of a message answered earlier, or being answered by another gateway process.
+            replies = await log.wait_replies(stored.message.id, timeout)
+    # On a timeout this is empty; the replies stay stored (pending) and the page asks again with the same
+    # message_id. Replies answered before this request came are marked sent now.
+    await log.mark_sent(replies)
     return web.json_response([as_rest_message(inbound.external_id, m) for m in replies])
 
 

@@ -112,8 +112,13 @@ class MessageLog:
         confidence: float | None = None,
         status: MessageStatus = MessageStatus.DONE,
         error: str | None = None,
+        reply_status: MessageStatus = MessageStatus.PENDING,
     ) -> list[Message]:
-        """Store the bot's replies and close the inbound message, in one transaction."""
+        """Store the bot's replies and close the inbound message, in one transaction.
+
+        `reply_status` is SENT when the replies go out with this answer (a web chat request is waiting for
+        them); otherwise they wait in the outbox, PENDING.
+        """
         now = utcnow()
         async with self._sessionmaker() as session:
             await session.execute(
@@ -129,7 +134,7 @@ class MessageLog:
                     author=Author.BOT,
                     text=reply.get("text"),
                     payload={k: v for k, v in reply.items() if k not in ("text", "recipient_id")} or None,
-                    status=MessageStatus.PENDING,
+                    status=reply_status,
                     reply_to_id=inbound.id,
                     created_at=now,
                 )

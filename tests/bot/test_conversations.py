@@ -34,6 +34,17 @@ async def test_a_message_stored_while_rasa_is_down_is_answered_after_a_gateway_r
     assert [(m.direction, m.status) for m in transcript][0] == ("in", MessageStatus.DONE)
     assert transcript[0].intent == "faq_pge"
     assert [m.direction for m in transcript].count("in") == 1
+    assert {m.status for m in transcript if m.direction == "out"} == {MessageStatus.SENT}, "collected by the retry"
+
+
+async def test_replies_returned_to_the_waiting_request_are_recorded_as_sent(aiohttp_client, stack, sqlite_url) -> None:
+    client = await aiohttp_client(create_app(replace(stack.settings, database_url=sqlite_url)))
+    response = await client.post(WEBHOOK, json={"sender": "sent-status", "message": "bonjour"})
+    assert await response.json()
+    log = client.app[keys.MESSAGE_LOG]
+    conversation = await log.find_conversation("rest", "sent-status")
+    outbound = [m for m in await log.transcript(conversation.id) if m.direction == "out"]
+    assert outbound and {m.status for m in outbound} == {MessageStatus.SENT}
 
 
 async def test_conversations_proceed_in_parallel_each_in_its_own_order(aiohttp_client, stack, sqlite_url: str) -> None:
