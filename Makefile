@@ -30,7 +30,7 @@ test-actions:
 
 test-rasa: train
 	$(ENGINE)/rasa data validate --data nlu/train --domain domain.yml --config config.yml --fail-on-warnings
-	$(ENGINE)/rasa test core --stories tests/conversations --model "$$($(GW)/crisisbot model-path)" \
+	$(ENGINE)/rasa test core --e2e --stories tests/conversations --model "$$($(GW)/crisisbot model-path)" \
 	  --out results/conversations --fail-on-prediction-errors
 	@echo "Conversation tests passed: $$(grep -c '^- story:' tests/conversations/*.yml | awk -F: '{s+=$$2} END {print s}') stories."
 
