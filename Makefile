@@ -22,7 +22,8 @@ train: setup
 	@$(GW)/crisisbot train
 
 # Every test: the action server's, Rasa's data and conversation tests, then the gateway's and the whole stack's.
-test: setup
+test:
+	@bash scripts/setup.sh --with-browser
 	@$(MAKE) --no-print-directory test-actions test-rasa test-gateway
 
 test-actions:

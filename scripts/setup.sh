@@ -81,3 +81,14 @@ if [ -n "$engine_todo" ]; then
   echo "$engine_stamp" > .venv-rasa/.crisisbot-stamp
 fi
 mkdir -p var models
+
+# --- browser for the real-browser tests (make test): Debian's Chromium, driven by Playwright ------------
+# Playwright's own browser download does not work everywhere; the tests use the system's Chromium.
+if [ "${1:-}" = "--with-browser" ] && [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "setup: installing Chromium (Debian package) for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    die "The browser tests need Chromium: install it (e.g. 'sudo apt-get install chromium'), or set CHROMIUM=/path/to/chromium."
+  fi
+fi
