@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.opening_hours import (
+from bot.hours import (
     EXPECTED_CLOSED_DAYS_FORMAT,
     EXPECTED_FORMAT,
     PARIS,

@@ -1,5 +1,8 @@
 """This module contains OpeningHours, weekly opening hours with closed days, and their French wording.
 
+Shared by the gateway and the action server: it must stay pure standard library and run on Python 3.10
+(the action server imports it as `bot.hours`, with the repository on its PYTHONPATH).
+
 Opening hours are written as one or more rules separated by ``;``. A rule is a set of days, then one or
 more intervals of local wall-clock time::
 
@@ -133,6 +136,14 @@ class OpeningHours:
                 if start > at:
                     return start
         return None
+
+    def deadline(self, at: datetime, within: timedelta) -> Optional[datetime]:
+        """Return the promise "within ``within``, counted on opening days": ``at + within`` when open then,
+        else the next opening after it (a callback asked on Friday afternoon is due on Monday morning)."""
+        target = at + within
+        if self.is_open(target):
+            return target
+        return self.next_opening(target)
 
     def _starts(self, day: date) -> Iterable[datetime]:
         if day in self.closed_days:

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from actions.opening_hours import (
+from bot.hours import (
     OpeningHours,
     OpeningHoursError,
     format_reopening_fr,
@@ -219,3 +219,25 @@ def test_times_are_written_the_french_way():
 )
 def test_reopening_is_said_relative_to_now(opening, at, wording):
     assert format_reopening_fr(opening, at) == wording
+
+
+@pytest.mark.parametrize(
+    "asked, due, words",
+    [
+        (paris(2020, 4, 6, 10, 0), paris(2020, 4, 7, 10, 0), "demain à 10h00"),  # Monday morning: Tuesday
+        (paris(2020, 4, 10, 15, 0), paris(2020, 4, 13, 9, 0), "lundi à 9h00"),  # Friday afternoon: Monday
+        (paris(2020, 4, 6, 12, 30), paris(2020, 4, 7, 14, 0), "demain à 14h00"),  # lunch break: reopening
+        (paris(2020, 4, 11, 11, 0), paris(2020, 4, 13, 9, 0), "lundi à 9h00"),  # Saturday: Monday
+    ],
+)
+def test_a_24_hour_promise_is_kept_on_opening_days(asked: datetime, due: datetime, words: str) -> None:
+    hours = OpeningHours.parse(WEEKDAYS)
+    deadline = hours.deadline(asked, timedelta(hours=24))
+    assert deadline == due
+    assert format_reopening_fr(deadline, asked) == words
+
+
+def test_a_promise_skips_a_public_holiday() -> None:
+    # Thursday 30 April 2020 at 10:00; Friday 1 May is closed: due Monday 4 May.
+    hours = OpeningHours.parse(WEEKDAYS, closed_days=[date(2020, 5, 1)])
+    assert hours.deadline(paris(2020, 4, 30, 10, 0), timedelta(hours=24)) == paris(2020, 5, 4, 9, 0)
