@@ -6,6 +6,7 @@ database of its own, with the model `make test` trained; every test that needs R
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -32,30 +33,29 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'crisisbot.db'}"
 
 
-async def _create_database(name: str) -> None:
+async def _admin(statement: str) -> None:
     connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        await connection.execute(statement)
     finally:
         await connection.close()
 
 
-async def _drop_database(name: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+@contextlib.asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """The URL of a new, empty database on the local PostgreSQL server, dropped afterwards."""
+    name = f"crisisbot_test_{secrets.token_hex(4)}"
+    await _admin(f'CREATE DATABASE "{name}"')
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
-        await connection.close()
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
-    """A fresh, empty database on the local PostgreSQL server, dropped afterwards."""
-    name = f"crisisbot_test_{secrets.token_hex(4)}"
-    await _create_database(name)
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    await _drop_database(name)
+    async with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -63,9 +63,6 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     """Each storage test runs on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'crisisbot.db'}"
-        return
-    name = f"crisisbot_test_{secrets.token_hex(4)}"
-    await _create_database(name)
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    await _drop_database(name)
+    else:
+        async with fresh_postgres_database() as url:
+            yield url
