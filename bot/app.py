@@ -18,6 +18,8 @@ from bot.conversations import ConversationRouter
 from bot.engine import EngineClient
 from bot.errors import BadMessage
 from bot.settings import Settings
+from bot.staff import Passwords, StaffAccounts, StaffSessions, setup_templates, staff_access
+from bot.staff import routes as staff_routes
 from bot.storage import create_engine, create_sessionmaker, migrate
 from bot.storage.message_log import MessageLog
 
@@ -52,6 +54,14 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.MESSAGE_LOG] = MessageLog(create_sessionmaker(engine))
     yield
     await engine.dispose()
+
+
+async def staff_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    sessionmaker = create_sessionmaker(app[keys.DATABASE])
+    app[keys.STAFF_ACCOUNTS] = StaffAccounts.from_settings(sessionmaker, app[keys.PASSWORDS], settings)
+    app[keys.STAFF_SESSIONS] = StaffSessions.from_settings(sessionmaker, settings)
+    yield
 
 
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -111,14 +121,17 @@ async def index(_: web.Request) -> web.FileResponse:
 
 def create_app(settings: Settings) -> web.Application:
     settings.require_engine_token()
-    app = web.Application(middlewares=[errors_as_json], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[errors_as_json, staff_access], client_max_size=MAX_BODY_BYTES)
     app[keys.SETTINGS] = settings
-    app.cleanup_ctx.extend([database_ctx, engine_ctx, router_ctx])
+    app[keys.PASSWORDS] = Passwords()
+    app.cleanup_ctx.extend([database_ctx, staff_ctx, engine_ctx, router_ctx])
+    setup_templates(app)
     app.router.add_routes(
         [
             web.get("/", index),
             web.get("/healthz", healthz),
             *rest_routes,
+            *staff_routes,
             web.static("/static", STATIC),
         ]
     )

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import ConfigurationError
 from bot.settings import Settings
+from bot.staff.cli import add_staff_commands
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -186,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     conversations = sub.add_parser("conversations", help="list recent conversations")
     conversations.add_argument("--limit", type=int, default=20)
     conversations.set_defaults(func=cmd_conversations)
+    add_staff_commands(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""This module declares the typed keys of the gateway's shared state on its aiohttp application."""
+"""This module declares the typed keys of the gateway's shared state on its aiohttp application and requests."""
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -6,6 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.conversations import ConversationRouter
 from bot.engine import EngineClient
 from bot.settings import Settings
+from bot.staff.accounts import StaffAccounts
+from bot.staff.passwords import Passwords
+from bot.staff.sessions import CurrentStaff, StaffSessions
 from bot.storage.message_log import MessageLog
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -13,3 +16,9 @@ DATABASE = web.AppKey("database", AsyncEngine)
 MESSAGE_LOG = web.AppKey("message_log", MessageLog)
 ENGINE = web.AppKey("engine", EngineClient)
 ROUTER = web.AppKey("router", ConversationRouter)
+PASSWORDS = web.AppKey("passwords", Passwords)
+STAFF_ACCOUNTS = web.AppKey("staff_accounts", StaffAccounts)
+STAFF_SESSIONS = web.AppKey("staff_sessions", StaffSessions)
+
+# The logged-in staff account of a request under /staff, set by bot.staff's access middleware.
+STAFF = web.RequestKey("staff", CurrentStaff)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.errors import ConfigurationError
@@ -31,6 +32,28 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be a number, not {raw!r}.") from None
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigurationError(f"{name} must be 1 or more, not {value}.")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be 1 or 0, not {raw!r}.")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def async_database_url(url: str) -> str:
@@ -74,6 +97,19 @@ class Settings:
     # Rasa's input channels; the benchmark adds Rasa's own REST channel to compare with.
     rasa_credentials: Path = ROOT / "credentials.yml"
     project_dir: Path = field(default=ROOT)
+    # Behind a reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For: believe them (Secure cookies,
+    # the client's address for the login limits). Never set it when clients reach the gateway directly.
+    trust_proxy: bool = False
+    # Staff logins: this many failures for one email within the window lock that email for the window;
+    # this many failures from one address within the window refuse that address.
+    staff_login_max_failures: int = 5
+    staff_ip_max_failures: int = 20
+    staff_lockout_minutes: int = 15
+    # A staff session ends after this long without a request, and in any case this long after login.
+    staff_session_idle_hours: int = 8
+    staff_session_max_days: int = 7
+    # The current time, timezone-aware UTC; tests pass a clock they can move forward.
+    clock: Callable[[], datetime] = field(default=_utcnow, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +130,12 @@ class Settings:
             engine_timeout=_float(env, "ENGINE_TIMEOUT", defaults.engine_timeout),
             rasa_venv=Path(env.get("RASA_VENV") or defaults.rasa_venv),
             rasa_credentials=Path(env.get("RASA_CREDENTIALS") or defaults.rasa_credentials),
+            trust_proxy=_bool(env, "TRUST_PROXY", defaults.trust_proxy),
+            staff_login_max_failures=_positive_int(env, "STAFF_LOGIN_MAX_FAILURES", defaults.staff_login_max_failures),
+            staff_ip_max_failures=_positive_int(env, "STAFF_IP_MAX_FAILURES", defaults.staff_ip_max_failures),
+            staff_lockout_minutes=_positive_int(env, "STAFF_LOCKOUT_MINUTES", defaults.staff_lockout_minutes),
+            staff_session_idle_hours=_positive_int(env, "STAFF_SESSION_IDLE_HOURS", defaults.staff_session_idle_hours),
+            staff_session_max_days=_positive_int(env, "STAFF_SESSION_MAX_DAYS", defaults.staff_session_max_days),
         )
         async_database_url(settings.database_url)  # fail now on a URL we cannot use
         return settings

@@ -1,0 +1,49 @@
+"""The staff web UI's foundation: accounts, logins with lockout, sessions, CSRF, access control, and its pages.
+
+How a new staff page declares who may use it is in `bot.staff.middleware`'s docstring.
+"""
+
+from bot.staff.accounts import (
+    DuplicateAccount,
+    InvalidEmail,
+    LoginOutcome,
+    StaffAccountError,
+    StaffAccounts,
+    UnknownAccount,
+    WeakPassword,
+    normalize_email,
+)
+from bot.staff.csrf import CSRF_FIELD, CSRF_HEADER
+from bot.staff.lockout import LoginThrottle
+from bot.staff.middleware import Access, access_of, current_staff, public, require_role, staff_access
+from bot.staff.passwords import MIN_PASSWORD_CHARS, Passwords
+from bot.staff.sessions import SESSION_COOKIE, CurrentStaff, StaffSessions
+from bot.staff.views import render, routes, setup_templates
+
+__all__ = [
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "MIN_PASSWORD_CHARS",
+    "SESSION_COOKIE",
+    "Access",
+    "CurrentStaff",
+    "DuplicateAccount",
+    "InvalidEmail",
+    "LoginOutcome",
+    "LoginThrottle",
+    "Passwords",
+    "StaffAccountError",
+    "StaffAccounts",
+    "StaffSessions",
+    "UnknownAccount",
+    "WeakPassword",
+    "access_of",
+    "current_staff",
+    "normalize_email",
+    "public",
+    "render",
+    "require_role",
+    "routes",
+    "setup_templates",
+    "staff_access",
+]

@@ -1,0 +1,167 @@
+"""This module contains the staff pages (login, logout, home, the admins' list of accounts) and their templates' setup."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from multidict import MultiDictProxy
+from yarl import URL
+
+from bot import keys
+from bot.staff.csrf import login_token, set_login_cookie
+from bot.staff.middleware import HOME_PATH, LOGIN_PATH, current_staff, public, require_role
+from bot.staff.proxy import client_ip, is_https
+from bot.staff.sessions import SESSION_COOKIE, clear_session_cookie, set_session_cookie
+from bot.storage.models import StaffRole
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
+PARIS = ZoneInfo("Europe/Paris")
+ROLE_LABELS = {StaffRole.AGENT: "conseiller", StaffRole.ADMIN: "administrateur"}
+
+FIELDS_MISSING = "Saisissez votre adresse e-mail et votre mot de passe."
+WRONG_LOGIN = "Adresse e-mail ou mot de passe incorrect."
+TOO_MANY_ATTEMPTS = "Trop de tentatives de connexion. Réessayez dans quelques minutes."
+
+
+def paris_time(value: datetime | None) -> str:
+    """A stored UTC time as the chamber reads it: `12/04/2020 à 14:03`, Europe/Paris."""
+    if value is None:
+        return "jamais"
+    return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(StaffRole(role), role)
+
+
+def setup_templates(app: web.Application) -> None:
+    """Jinja2 for the staff pages, from bot/web/templates, every value escaped."""
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        filters={"paris_time": paris_time, "role_label": role_label},
+    )
+
+
+def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
+    """A staff page; every template gets `staff` (the logged-in account, or None)."""
+    return aiohttp_jinja2.render_template(
+        template, request, {"staff": request.get(keys.STAFF), **context}, status=status
+    )
+
+
+def see_other(location: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location})
+
+
+def local_path(value: str | None, default: str = HOME_PATH) -> str:
+    """Where to go after login: a path on this site, never another site (no open redirect), never the login."""
+    if not value or len(value) > 2048 or not value.isascii():
+        return default
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return default
+    url = URL(value)
+    if url.scheme or url.host or url.path == LOGIN_PATH:
+        return default
+    return value
+
+
+def _field(form: MultiDictProxy, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _login_form(
+    request: web.Request, next_path: str, *, email: str = "", error: str | None = None, status: int = 200
+) -> web.Response:
+    token = login_token(request)
+    context = {"csrf_token": token, "next": next_path, "email": email, "error": error}
+    response = render(request, "staff/login.html", context, status=status)
+    set_login_cookie(response, token, secure=is_https(request))
+    return response
+
+
+@public
+async def login_page(request: web.Request) -> web.Response:
+    """Show the login form; someone already logged in goes on."""
+    next_path = local_path(request.query.get("next"))
+    if request.get(keys.STAFF) is not None:
+        return see_other(next_path)
+    return _login_form(request, next_path)
+
+
+@public
+async def login(request: web.Request) -> web.Response:
+    """Check the email and password; open a session and go on, or show the form again with why."""
+    form = await request.post()
+    email, password = _field(form, "email").strip(), _field(form, "password")
+    next_path = local_path(_field(form, "next"))
+    if not email or not password:
+        return _login_form(request, next_path, email=email, error=FIELDS_MISSING, status=400)
+    outcome = await request.app[keys.STAFF_ACCOUNTS].authenticate(email, password, client_ip(request))
+    if outcome.account is None:
+        if outcome.throttled:
+            return _login_form(request, next_path, email=email, error=TOO_MANY_ATTEMPTS, status=429)
+        return _login_form(request, next_path, email=email, error=WRONG_LOGIN, status=401)
+    sessions = request.app[keys.STAFF_SESSIONS]
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        await sessions.close(previous)  # a new login never reuses a session (fixation)
+    token = await sessions.open(outcome.account.id)
+    response = see_other(next_path)
+    # The login form's cookie stays: another tab's form still works, and it protects nothing once used.
+    set_session_cookie(response, token, secure=is_https(request))
+    return response
+
+
+@require_role(StaffRole.AGENT)
+async def logout(request: web.Request) -> web.Response:
+    """End this session, here and in the database, and go back to the login form."""
+    await request.app[keys.STAFF_SESSIONS].close(request.cookies[SESSION_COOKIE])
+    logger.info("Staff account %s logged out", current_staff(request).account_id)
+    response = see_other(LOGIN_PATH)
+    clear_session_cookie(response)
+    return response
+
+
+@require_role(StaffRole.AGENT)
+async def to_home(_: web.Request) -> web.Response:
+    return see_other(HOME_PATH)
+
+
+@require_role(StaffRole.AGENT)
+async def home(request: web.Request) -> web.Response:
+    """Say who is logged in, with what role."""
+    return render(request, "staff/home.html", {})
+
+
+@require_role(StaffRole.ADMIN)
+async def accounts_page(request: web.Request) -> web.Response:
+    """List the staff accounts: email, role, active, last login."""
+    accounts = await request.app[keys.STAFF_ACCOUNTS].all()
+    return render(request, "staff/accounts.html", {"accounts": accounts})
+
+
+routes = [
+    web.get("/staff", to_home),
+    web.get("/staff/", home),
+    web.get("/staff/login", login_page),
+    web.post("/staff/login", login),
+    web.post("/staff/logout", logout),
+    web.get("/staff/admin/", accounts_page),
+]
