@@ -17,6 +17,9 @@ from bot.channels import json_error, rest_routes
 from bot.conversations import ConversationRouter
 from bot.engine import EngineClient
 from bot.errors import BadMessage
+from bot.intake import Intake
+from bot.internal_api import internal_only
+from bot.internal_api import routes as internal_routes
 from bot.settings import Settings
 from bot.staff import Passwords, StaffAccounts, StaffSessions, setup_templates, staff_access
 from bot.staff import routes as staff_routes
@@ -52,6 +55,7 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(settings.database_url)
     app[keys.DATABASE] = engine
     app[keys.MESSAGE_LOG] = MessageLog(create_sessionmaker(engine))
+    app[keys.INTAKE] = Intake(create_sessionmaker(engine), settings)
     yield
     await engine.dispose()
 
@@ -121,7 +125,7 @@ async def index(_: web.Request) -> web.FileResponse:
 
 def create_app(settings: Settings) -> web.Application:
     settings.require_engine_token()
-    app = web.Application(middlewares=[errors_as_json, staff_access], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[errors_as_json, internal_only, staff_access], client_max_size=MAX_BODY_BYTES)
     app[keys.SETTINGS] = settings
     app[keys.PASSWORDS] = Passwords()
     app.cleanup_ctx.extend([database_ctx, staff_ctx, engine_ctx, router_ctx])
@@ -132,6 +136,7 @@ def create_app(settings: Settings) -> web.Application:
             web.get("/healthz", healthz),
             *rest_routes,
             *staff_routes,
+            *internal_routes,
             web.static("/static", STATIC),
         ]
     )

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations import ConversationRouter
 from bot.engine import EngineClient
+from bot.intake import Intake
 from bot.settings import Settings
 from bot.staff.accounts import StaffAccounts
 from bot.staff.passwords import Passwords
@@ -16,6 +17,7 @@ DATABASE = web.AppKey("database", AsyncEngine)
 MESSAGE_LOG = web.AppKey("message_log", MessageLog)
 ENGINE = web.AppKey("engine", EngineClient)
 ROUTER = web.AppKey("router", ConversationRouter)
+INTAKE = web.AppKey("intake", Intake)
 PASSWORDS = web.AppKey("passwords", Passwords)
 STAFF_ACCOUNTS = web.AppKey("staff_accounts", StaffAccounts)
 STAFF_SESSIONS = web.AppKey("staff_sessions", StaffSessions)

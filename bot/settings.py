@@ -10,6 +10,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.errors import ConfigurationError
+from bot.hours import (
+    EXPECTED_CLOSED_DAYS_FORMAT,
+    EXPECTED_FORMAT,
+    OpeningHours,
+    OpeningHoursError,
+    parse_closed_days,
+)
+
+DEFAULT_CHAMBER_HOURS = "mon-fri 09:00-12:00 14:00-17:00"
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +48,17 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ConfigurationError(f"{name} must be 1 or more, not {value}.")
     return value
+
+
+def _chamber_hours(env: Mapping[str, str]) -> OpeningHours:
+    try:
+        closed = parse_closed_days(env.get("CHAMBER_CLOSED_DAYS", ""))
+        return OpeningHours.parse(env.get("CHAMBER_PHONE_HOURS") or DEFAULT_CHAMBER_HOURS, closed_days=closed)
+    except OpeningHoursError as exc:
+        raise ConfigurationError(
+            f"CHAMBER_PHONE_HOURS or CHAMBER_CLOSED_DAYS cannot be read: {exc}. "
+            f"Expected hours as {EXPECTED_FORMAT}; closed days as {EXPECTED_CLOSED_DAYS_FORMAT}."
+        ) from exc
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -108,6 +128,11 @@ class Settings:
     # A staff session ends after this long without a request, and in any case this long after login.
     staff_session_idle_hours: int = 8
     staff_session_max_days: int = 7
+    # The chamber's opening hours (Europe/Paris) and closed days: the action server says when the telephone
+    # reception is open, the gateway counts callback deadlines on them.
+    chamber_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(DEFAULT_CHAMBER_HOURS))
+    # An adviser calls back within this many hours, counted on opening days.
+    callback_within_hours: int = 24
     # The current time, timezone-aware UTC; tests pass a clock they can move forward.
     clock: Callable[[], datetime] = field(default=_utcnow, repr=False, compare=False)
 
@@ -136,6 +161,8 @@ class Settings:
             staff_lockout_minutes=_positive_int(env, "STAFF_LOCKOUT_MINUTES", defaults.staff_lockout_minutes),
             staff_session_idle_hours=_positive_int(env, "STAFF_SESSION_IDLE_HOURS", defaults.staff_session_idle_hours),
             staff_session_max_days=_positive_int(env, "STAFF_SESSION_MAX_DAYS", defaults.staff_session_max_days),
+            chamber_hours=_chamber_hours(env),
+            callback_within_hours=_positive_int(env, "CALLBACK_WITHIN_HOURS", defaults.callback_within_hours),
         )
         async_database_url(settings.database_url)  # fail now on a URL we cannot use
         return settings

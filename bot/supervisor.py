@@ -71,6 +71,8 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
         {
             "CRISISBOT_ENGINE_TOKEN": settings.engine_token,
             "CRISISBOT_ACTIONS_URL": f"{settings.actions_url}/webhook",
+            # The action server calls the gateway's internal API (bot/internal_api.py).
+            "CRISISBOT_GATEWAY_URL": f"http://127.0.0.1:{settings.port}",
             "SANIC_HOST": "127.0.0.1",
         }
     )

@@ -54,3 +54,16 @@ def test_run_makes_a_fresh_token_when_none_is_set() -> None:
     a, b = Settings().with_engine_token(), Settings().with_engine_token()
     assert len(a.engine_token) >= 32 and a.engine_token != b.engine_token
     assert Settings(engine_token="kept").with_engine_token().engine_token == "kept"
+
+
+def test_malformed_chamber_hours_stop_the_start_with_the_expected_format() -> None:
+    with pytest.raises(ConfigurationError, match="CHAMBER_PHONE_HOURS.*mon-thu 09:00-12:00"):
+        Settings.from_env({"CHAMBER_PHONE_HOURS": "lundi-vendredi 9h-17h"})
+    with pytest.raises(ConfigurationError, match="CHAMBER_CLOSED_DAYS"):
+        Settings.from_env({"CHAMBER_CLOSED_DAYS": "25/12/2020"})
+
+
+def test_chamber_hours_and_closed_days_are_read() -> None:
+    settings = Settings.from_env({"CHAMBER_PHONE_HOURS": "mon-fri 08:30-18:00", "CHAMBER_CLOSED_DAYS": "2020-12-25"})
+    assert [str(i) for i in settings.chamber_hours.weekly[0]] == ["08:30-18:00"]
+    assert len(settings.chamber_hours.closed_days) == 1

@@ -1,0 +1,84 @@
+"""This module contains the internal API the action server calls: submit a callback or a pledge, list and
+cancel a conversation's requests.
+
+Only for the engine: the caller must connect from loopback and carry the engine token
+(`Authorization: Bearer <CRISISBOT_ENGINE_TOKEN>`). A reverse proxy in front of the gateway must not forward
+`/internal/`. Answers are JSON; refusals are `{"error": "<French sentence>"}` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+
+from aiohttp import web
+
+from bot import keys
+from bot.channels.base import read_json_object
+from bot.intake import IntakeError
+
+logger = logging.getLogger(__name__)
+
+
+def _authorized(request: web.Request) -> bool:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    try:
+        loopback = peer is not None and ipaddress.ip_address(peer[0]).is_loopback
+    except ValueError:
+        loopback = False
+    expected = f"Bearer {request.app[keys.SETTINGS].engine_token}"
+    given = request.headers.get("Authorization", "")
+    return loopback and hmac.compare_digest(given.encode(), expected.encode())
+
+
+@web.middleware
+async def internal_only(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """Refuse /internal/ to anyone but the engine; turn IntakeError into its JSON answer."""
+    if not request.path.startswith("/internal/"):
+        return await handler(request)
+    if not _authorized(request):
+        logger.warning("Refused an internal API call to %s", request.path)
+        return web.json_response({"error": "unauthorized"}, status=401)
+    try:
+        return await handler(request)
+    except IntakeError as exc:
+        return web.json_response({"error": str(exc)}, status=exc.status)
+
+
+async def submit_callback(request: web.Request) -> web.Response:
+    recorded = await request.app[keys.INTAKE].submit_callback(await read_json_object(request))
+    if recorded.created:
+        logger.info("Callback request %s recorded", recorded.reference)
+    return web.json_response({"reference": recorded.reference, **recorded.details}, status=201 if recorded.created else 200)
+
+
+async def submit_pledge(request: web.Request) -> web.Response:
+    recorded = await request.app[keys.INTAKE].submit_pledge(await read_json_object(request))
+    if recorded.created:
+        logger.info("Mask pledge %s recorded", recorded.reference)
+    return web.json_response({"reference": recorded.reference, **recorded.details}, status=201 if recorded.created else 200)
+
+
+async def conversation_requests(request: web.Request) -> web.Response:
+    items = await request.app[keys.INTAKE].requests_of(request.match_info["conversation_id"])
+    return web.json_response({"requests": items})
+
+
+async def cancel_request(request: web.Request) -> web.Response:
+    body = await read_json_object(request)
+    conversation_id = body.get("conversation_id")
+    if not isinstance(conversation_id, str) or not conversation_id:
+        raise IntakeError(400, "Le champ « conversation_id » est obligatoire.")
+    reference = request.match_info["reference"].upper()
+    status = await request.app[keys.INTAKE].cancel(reference, conversation_id)
+    logger.info("Request %s cancelled by the artisan", reference)
+    return web.json_response({"reference": reference, "status": status})
+
+
+routes = [
+    web.post("/internal/callbacks", submit_callback),
+    web.post("/internal/pledges", submit_pledge),
+    web.get("/internal/conversations/{conversation_id}/requests", conversation_requests),
+    web.post("/internal/requests/{reference}/cancel", cancel_request),
+]
