@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.errors import ConfigurationError
 from bot.settings import Settings
 from bot.staff.cli import add_staff_commands
+
+if TYPE_CHECKING:
+    from bot.storage.message_log import MessageLog
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -116,13 +122,21 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _transcript(settings: Settings, conversation_id: str) -> int:
+@contextlib.asynccontextmanager
+async def _message_log(settings: Settings) -> AsyncIterator[MessageLog]:
+    """The message log on DATABASE_URL, for one command."""
     from bot.storage import create_engine, create_sessionmaker
     from bot.storage.message_log import MessageLog
 
     engine = create_engine(settings.database_url)
     try:
-        log = MessageLog(create_sessionmaker(engine))
+        yield MessageLog(create_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+async def _transcript(settings: Settings, conversation_id: str) -> int:
+    async with _message_log(settings) as log:
         if ":" in conversation_id:
             channel, external_id = conversation_id.split(":", 1)
             conversation = await log.find_conversation(channel, external_id)
@@ -140,8 +154,6 @@ async def _transcript(settings: Settings, conversation_id: str) -> int:
             buttons = "  " + " ".join(f"[{b.get('title')}]" for b in m.buttons) if m.buttons else ""
             print(f"{when}  {m.author:<7} {m.text or ''}{buttons}{understood}")
         return 0
-    finally:
-        await engine.dispose()
 
 
 def cmd_transcript(settings: Settings, args: argparse.Namespace) -> int:
@@ -150,17 +162,11 @@ def cmd_transcript(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _conversations(settings: Settings, limit: int) -> int:
-    from bot.storage import create_engine, create_sessionmaker
-    from bot.storage.message_log import MessageLog
-
-    engine = create_engine(settings.database_url)
-    try:
-        for c, last_at in await MessageLog(create_sessionmaker(engine)).recent_conversations(limit):
+    async with _message_log(settings) as log:
+        for c, last_at in await log.recent_conversations(limit):
             when = last_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
             print(f"{c.id}  {c.channel:<8} {c.state:<7} last message {when}")
         return 0
-    finally:
-        await engine.dispose()
 
 
 def cmd_conversations(settings: Settings, args: argparse.Namespace) -> int:
