@@ -23,6 +23,7 @@ from bot.internal_api import routes as internal_routes
 from bot.settings import Settings
 from bot.staff import Passwords, StaffAccounts, StaffSessions, setup_templates, staff_access
 from bot.staff import routes as staff_routes
+from bot.staff.desk import RequestDesk
 from bot.storage import create_engine, create_sessionmaker, migrate
 from bot.storage.message_log import MessageLog
 
@@ -65,6 +66,7 @@ async def staff_ctx(app: web.Application) -> AsyncIterator[None]:
     sessionmaker = create_sessionmaker(app[keys.DATABASE])
     app[keys.STAFF_ACCOUNTS] = StaffAccounts.from_settings(sessionmaker, app[keys.PASSWORDS], settings)
     app[keys.STAFF_SESSIONS] = StaffSessions.from_settings(sessionmaker, settings)
+    app[keys.STAFF_DESK] = RequestDesk(sessionmaker, settings.clock)
     yield
 
 

@@ -8,6 +8,7 @@ from bot.engine import EngineClient
 from bot.intake import Intake
 from bot.settings import Settings
 from bot.staff.accounts import StaffAccounts
+from bot.staff.desk import RequestDesk
 from bot.staff.passwords import Passwords
 from bot.staff.sessions import CurrentStaff, StaffSessions
 from bot.storage.message_log import MessageLog
@@ -21,6 +22,7 @@ INTAKE = web.AppKey("intake", Intake)
 PASSWORDS = web.AppKey("passwords", Passwords)
 STAFF_ACCOUNTS = web.AppKey("staff_accounts", StaffAccounts)
 STAFF_SESSIONS = web.AppKey("staff_sessions", StaffSessions)
+STAFF_DESK = web.AppKey("staff_desk", RequestDesk)
 
 # The logged-in staff account of a request under /staff, set by bot.staff's access middleware.
 STAFF = web.RequestKey("staff", CurrentStaff)

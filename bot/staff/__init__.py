@@ -1,4 +1,4 @@
-"""The staff web UI's foundation: accounts, logins with lockout, sessions, CSRF, access control, and its pages.
+"""The staff web UI: accounts, logins with lockout, sessions, CSRF, access control, and the advisers' pages.
 
 How a new staff page declares who may use it is in `bot.staff.middleware`'s docstring.
 """
@@ -18,7 +18,12 @@ from bot.staff.lockout import LoginThrottle
 from bot.staff.middleware import Access, access_of, current_staff, public, require_role, staff_access
 from bot.staff.passwords import MIN_PASSWORD_CHARS, Passwords
 from bot.staff.sessions import SESSION_COOKIE, CurrentStaff, StaffSessions
-from bot.staff.views import render, routes, setup_templates
+from bot.staff import dashboard, exports, request_pages, views
+from bot.staff.desk import RequestDesk
+from bot.staff.views import render, setup_templates
+
+# Every staff page; create_app registers them.
+routes = [*views.routes, *request_pages.routes, *exports.routes, *dashboard.routes]
 
 __all__ = [
     "CSRF_FIELD",
@@ -32,6 +37,7 @@ __all__ = [
     "LoginOutcome",
     "LoginThrottle",
     "Passwords",
+    "RequestDesk",
     "StaffAccountError",
     "StaffAccounts",
     "StaffSessions",

@@ -16,6 +16,7 @@ from yarl import URL
 
 from bot import keys
 from bot.staff.csrf import login_token, set_login_cookie
+from bot.staff.labels import FILTERS as LABEL_FILTERS
 from bot.staff.middleware import HOME_PATH, LOGIN_PATH, current_staff, public, require_role
 from bot.staff.proxy import client_ip, is_https
 from bot.staff.sessions import SESSION_COOKIE, clear_session_cookie, set_session_cookie
@@ -52,7 +53,7 @@ def setup_templates(app: web.Application) -> None:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        filters={"paris_time": paris_time, "role_label": role_label},
+        filters={"paris_time": paris_time, "role_label": role_label, **LABEL_FILTERS},
     )
 
 

@@ -1,4 +1,4 @@
-"""This module contains the database models: conversations and their messages, staff accounts and sessions."""
+"""This module contains the database models: conversations, messages, staff accounts, requests and their changes."""
 
 from __future__ import annotations
 
@@ -296,3 +296,26 @@ class MaskPledge(Base):
     @property
     def reference(self) -> str:
         return f"DON-{self.id:06d}"
+
+
+class StatusChange(Base):
+    """One change of a callback's or a pledge's status by a staff member: who, from what to what, when, why.
+
+    Exactly one of `callback_id` and `pledge_id` is set.
+    """
+
+    __tablename__ = "status_changes"
+    __table_args__ = (
+        CheckConstraint("(callback_id IS NULL) <> (pledge_id IS NULL)", name="one_request"),
+        Index("ix_status_changes_callback_id", "callback_id"),
+        Index("ix_status_changes_pledge_id", "pledge_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    callback_id: Mapped[Optional[int]] = mapped_column(ForeignKey("callback_requests.id"))
+    pledge_id: Mapped[Optional[int]] = mapped_column(ForeignKey("mask_pledges.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())

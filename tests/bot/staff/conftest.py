@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.staff import Passwords, StaffAccounts
 from bot.staff.csrf import LOGIN_CSRF_COOKIE
 from bot.staff.sessions import SESSION_COOKIE
+from bot.storage.message_log import Inbound
 
 PASSWORD = "correct horse battery staple"
 AGENT_EMAIL = "agent@cma-exemple.fr"
@@ -158,3 +159,45 @@ def browser(client) -> Browser:
 def new_browser(client):
     """Make more browsers (another person, another device): `new_browser(headers={...}, client=...)`."""
     return lambda client=client, **kwargs: Browser(client, **kwargs)
+
+
+class Seeder:
+    """Callbacks and pledges recorded as the gateway records them (Intake), each in a conversation of its own."""
+
+    def __init__(self, app) -> None:
+        self.intake = app[keys.INTAKE]
+        self.log = app[keys.MESSAGE_LOG]
+        self.count = 0
+
+    async def conversation(self, text: str = "rappelez-moi") -> str:
+        self.count += 1
+        stored = await self.log.store_inbound(Inbound("rest", f"artisan-{self.count}", text))
+        return stored.conversation.id
+
+    async def callback(self, **changes: Any) -> int:
+        conversation_id = changes.pop("conversation_id", None) or await self.conversation()
+        data = {
+            "conversation_id": conversation_id, "idempotency_key": "confirm", "name": "Marie Dupré",
+            "phone": "+33612345678", "trade": "coiffeuse", "commune_code": "71270", "commune_name": "Mâcon",
+            "subject": "faq_pge", "preferred_time": "morning", **changes,
+        }
+        return int((await self.intake.submit_callback(data)).reference.split("-")[1])
+
+    async def pledge(self, **changes: Any) -> int:
+        conversation_id = changes.pop("conversation_id", None) or await self.conversation("je donne des masques")
+        data = {
+            "conversation_id": conversation_id, "idempotency_key": "pledge", "quantity": 300,
+            "mask_type": "surgical", "commune_code": "71076", "commune_name": "Chalon-sur-Saône",
+            "delivery": "drop_off", "phone": "+33385000000", **changes,
+        }
+        return int((await self.intake.submit_pledge(data)).reference.split("-")[1])
+
+
+@pytest.fixture
+def seed(client) -> Seeder:
+    return Seeder(client.app)
+
+
+@pytest.fixture
+def desk(client):
+    return client.app[keys.STAFF_DESK]

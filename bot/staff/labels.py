@@ -1,0 +1,71 @@
+"""This module contains the French labels the staff pages and exports show for stored codes."""
+
+from __future__ import annotations
+
+from bot.storage.models import CallbackStatus, PledgeStatus
+
+CALLBACK_STATUS_LABELS = {
+    CallbackStatus.NEW: "Nouvelle",
+    CallbackStatus.IN_PROGRESS: "En cours",
+    CallbackStatus.CALLED_BACK: "Rappelé",
+    CallbackStatus.UNREACHABLE: "Injoignable",
+    CallbackStatus.CLOSED: "Close",
+    CallbackStatus.CANCELLED: "Annulée par l’artisan",
+}
+PLEDGE_STATUS_LABELS = {
+    PledgeStatus.PLEDGED: "Promis",
+    PledgeStatus.COLLECTED: "Collecté",
+    PledgeStatus.HANDED_OVER: "Remis à la préfecture",
+    PledgeStatus.CANCELLED: "Annulé par l’artisan",
+}
+# The action server's subjects (actions/callback.py SUBJECTS), as on the artisan's buttons.
+SUBJECT_LABELS = {
+    "faq_fonds_solidarite": "Fonds de solidarité",
+    "faq_pge": "Prêt garanti (PGE)",
+    "faq_activite_partielle": "Chômage partiel",
+    "faq_report_charges": "Report de charges",
+    "faq_loyers_factures": "Loyers et factures",
+    "faq_mediation_credit": "Médiation du crédit",
+    "faq_aides_region": "Aides de la Région",
+    "faq_protocole_sanitaire": "Protocole sanitaire",
+    "faq_ouverture_commerces": "Ouverture des commerces",
+    "faq_apprentissage": "Apprentissage",
+    "other": "Autre sujet",
+}
+PREFERRED_TIME_LABELS = {"morning": "Matin", "afternoon": "Après-midi", "any": "Indifférent"}
+MASK_TYPE_LABELS = {"surgical": "Chirurgicaux", "ffp2": "FFP2", "fabric": "Tissu / grand public", "other": "Autre"}
+DELIVERY_LABELS = {"drop_off": "Dépôt à la Chambre", "collection": "Collecte"}
+AUTHOR_LABELS = {"artisan": "Artisan", "bot": "crisisbot", "agent": "Conseiller"}
+
+
+def label(labels: dict[str, str], code: str | None) -> str:
+    """The French label of a code; the code itself when it has none (a subject added later)."""
+    if code is None:
+        return ""
+    return labels.get(code, code)
+
+
+def status_label(code: str) -> str:
+    """A callback's or a pledge's status in French (the two sets of codes do not overlap)."""
+    return CALLBACK_STATUS_LABELS.get(code) or PLEDGE_STATUS_LABELS.get(code) or code
+
+
+FILTERS = {
+    "status_label": status_label,
+    "subject_label": lambda code: label(SUBJECT_LABELS, code),
+    "time_label": lambda code: label(PREFERRED_TIME_LABELS, code),
+    "mask_label": lambda code: label(MASK_TYPE_LABELS, code),
+    "delivery_label": lambda code: label(DELIVERY_LABELS, code),
+    "author_label": lambda code: label(AUTHOR_LABELS, code),
+}
+
+
+def phone_display(phone: str) -> str:
+    """A French E.164 number as advisers dial it (`06 12 34 56 78`); any other number as stored."""
+    if phone.startswith("+33") and len(phone) == 12 and phone[1:].isdigit():
+        national = "0" + phone[3:]
+        return " ".join(national[i : i + 2] for i in range(0, 10, 2))
+    return phone
+
+
+FILTERS["phone_display"] = phone_display
