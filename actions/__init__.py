@@ -3,7 +3,25 @@
 Run it with ``rasa run actions --actions actions``: rasa_sdk registers every Action subclass imported here.
 """
 
+from actions.callback import ActionSubmitCallback, ActionSummarizeCallback, ValidateCallbackForm
 from actions.contact_chamber import ActionContactChamber
 from actions.fallback import ActionFallback
+from actions.form_support import ActionChangeField, ActionClearForms
+from actions.pledge import ActionSubmitPledge, ActionSummarizePledge, ValidatePledgeForm
+from actions.request_status import ActionCancelRequest, ActionPrepareCancel, ActionRequestStatus
 
-__all__ = ["ActionContactChamber", "ActionFallback"]
+__all__ = [
+    "ActionCancelRequest",
+    "ActionChangeField",
+    "ActionClearForms",
+    "ActionContactChamber",
+    "ActionFallback",
+    "ActionPrepareCancel",
+    "ActionRequestStatus",
+    "ActionSubmitCallback",
+    "ActionSubmitPledge",
+    "ActionSummarizeCallback",
+    "ActionSummarizePledge",
+    "ValidateCallbackForm",
+    "ValidatePledgeForm",
+]

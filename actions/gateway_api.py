@@ -1,0 +1,146 @@
+"""This module contains GatewayClient, the action server's client of the gateway's internal API.
+
+Errors, as a tree:
+
+    GatewayError                 anything that kept a request from succeeding
+    ├── GatewayUnavailable       connection error, timeout, 5xx, or an answer that is not JSON
+    └── GatewayRejected          4xx: the gateway refused the request; ``message`` is its French sentence
+
+The client opens no connection at import or construction. It uses the ``aiohttp.ClientSession`` it is given
+(tests pass one pointed at a fake server), or opens one per call.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional
+
+import aiohttp
+
+__all__ = [
+    "CallbackCreated",
+    "GatewayClient",
+    "GatewayError",
+    "GatewayRejected",
+    "GatewayUnavailable",
+    "PledgeCreated",
+]
+
+logger = logging.getLogger(__name__)
+
+URL_VARIABLE = "CRISISBOT_GATEWAY_URL"
+TOKEN_VARIABLE = "CRISISBOT_ENGINE_TOKEN"
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+
+class GatewayError(Exception):
+    """A request to the gateway's internal API did not succeed."""
+
+
+class GatewayUnavailable(GatewayError):
+    """The gateway could not be reached or failed (5xx): the artisan may try again later."""
+
+
+class GatewayRejected(GatewayError):
+    """The gateway refused the request (4xx); ``message`` is the French sentence it gave."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CallbackCreated:
+    """A stored callback request: its reference and when an adviser calls, in French ("demain à 10h00")."""
+
+    reference: str
+    due_at: str
+    due_text: str
+
+
+@dataclass(frozen=True)
+class PledgeCreated:
+    """A stored mask pledge, with the running totals of masks pledged and handed to the prefecture."""
+
+    reference: str
+    total_pledged: int
+    total_handed_over: int
+
+
+class GatewayClient:
+    """Call the gateway's internal API with the engine token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        session: Optional[aiohttp.ClientSession] = None,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._session = session
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> "GatewayClient":
+        """Build a client from CRISISBOT_GATEWAY_URL and CRISISBOT_ENGINE_TOKEN; raise if either is missing."""
+        missing = [name for name in (URL_VARIABLE, TOKEN_VARIABLE) if not environ.get(name)]
+        if missing:
+            raise GatewayUnavailable(
+                f"{' and '.join(missing)} missing, and no default: `crisisbot run` sets them for the action server"
+            )
+        return cls(environ[URL_VARIABLE], environ[TOKEN_VARIABLE])
+
+    async def create_callback(self, request: Mapping[str, Any]) -> CallbackCreated:
+        """Store a callback request (idempotent on its ``idempotency_key``)."""
+        body = await self._call("POST", "/internal/callbacks", dict(request))
+        return CallbackCreated(body["reference"], body.get("due_at", ""), body.get("due_text", ""))
+
+    async def create_pledge(self, pledge: Mapping[str, Any]) -> PledgeCreated:
+        """Store a mask pledge (idempotent on its ``idempotency_key``)."""
+        body = await self._call("POST", "/internal/pledges", dict(pledge))
+        return PledgeCreated(body["reference"], int(body["total_pledged"]), int(body["total_handed_over"]))
+
+    async def list_requests(self, conversation_id: str) -> List[Dict[str, Any]]:
+        """Return the conversation's callbacks and pledges, newest first."""
+        body = await self._call("GET", f"/internal/conversations/{conversation_id}/requests")
+        return list(body.get("requests", []))
+
+    async def cancel_request(self, reference: str, conversation_id: str) -> Dict[str, Any]:
+        """Cancel one of the conversation's requests; GatewayRejected (404, 409) when it cannot be."""
+        return await self._call(
+            "POST", f"/internal/requests/{reference}/cancel", {"conversation_id": conversation_id}
+        )
+
+    async def _call(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        if self._session is not None:
+            return await self._send(self._session, method, path, body)
+        async with aiohttp.ClientSession(timeout=self._timeout) as session:
+            return await self._send(session, method, path, body)
+
+    async def _send(
+        self, session: aiohttp.ClientSession, method: str, path: str, body: Optional[Dict[str, Any]]
+    ) -> Dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        try:
+            async with session.request(
+                method, self.base_url + path, json=body, headers=headers, timeout=self._timeout
+            ) as response:
+                status = response.status
+                try:
+                    answer = await response.json(content_type=None)
+                except ValueError:
+                    answer = None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise GatewayUnavailable(f"{method} {path}: {exc!r}") from exc
+        if status >= 500:
+            raise GatewayUnavailable(f"{method} {path}: HTTP {status}")
+        if status >= 400:
+            message = answer.get("error") if isinstance(answer, dict) else None
+            raise GatewayRejected(status, message or "La demande a été refusée.")
+        if not isinstance(answer, dict):
+            raise GatewayUnavailable(f"{method} {path}: HTTP {status} without a JSON object")
+        logger.debug("%s %s: HTTP %s", method, path, status)
+        return answer

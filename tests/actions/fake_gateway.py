@@ -1,0 +1,68 @@
+"""A fake of the gateway's internal API on a local aiohttp test server, and helpers to run actions against it.
+
+Tests never reach a real gateway: the actions' GatewayClient is pointed at this server, which records every
+request and answers what the test scripted.
+"""
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from actions.gateway_api import GatewayClient
+
+TOKEN = "test-engine-token"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    authorization: Optional[str]
+    body: Optional[Dict[str, Any]]
+
+
+@dataclass
+class FakeGateway:
+    """Scripted answers by (method, path): a (status, JSON body) pair, or a list of them used in turn."""
+
+    answers: Dict[Tuple[str, str], Any] = field(default_factory=dict)
+    requests: List[Recorded] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else None
+        self.requests.append(Recorded(request.method, request.path, request.headers.get("Authorization"), body))
+        answer = self.answers.get((request.method, request.path), (404, {"error": "Demande inconnue."}))
+        if isinstance(answer, list):
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
+        if callable(answer):
+            answer = answer(body)
+        status, payload = answer
+        return web.json_response(payload, status=status)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+
+def run_with_gateway(fake: FakeGateway, scenario: Callable[[GatewayClient], Awaitable[Any]]) -> Any:
+    """Start the fake gateway, run ``scenario`` with a client pointed at it, stop the server."""
+
+    async def main() -> Any:
+        server = TestServer(fake.app())
+        await server.start_server()
+        try:
+            client = GatewayClient(str(server.make_url("")), TOKEN)
+            return await scenario(client)
+        finally:
+            await server.close()
+
+    return asyncio.run(main())
+
+
+def unreachable_client() -> GatewayClient:
+    """A client whose gateway refuses connections (nothing listens on port 9 of loopback)."""
+    return GatewayClient("http://127.0.0.1:9", TOKEN, timeout_seconds=2)

@@ -1,0 +1,36 @@
+"""Tests of GatewayClient against a fake internal API: success, refusals, failures, configuration."""
+
+import pytest
+
+from actions.gateway_api import CallbackCreated, GatewayClient, GatewayRejected, GatewayUnavailable
+from tests.actions.fake_gateway import TOKEN, FakeGateway, run_with_gateway
+
+
+def test_a_callback_is_posted_with_the_token():
+    created = {"reference": "RAP-000001", "due_at": "2020-12-02T10:00:00+01:00", "due_text": "demain à 10h00"}
+    fake = FakeGateway({("POST", "/internal/callbacks"): (201, created)})
+    result = run_with_gateway(fake, lambda client: client.create_callback({"name": "A"}))
+    assert result == CallbackCreated("RAP-000001", "2020-12-02T10:00:00+01:00", "demain à 10h00")
+    assert [(r.method, r.path, r.authorization, r.body) for r in fake.requests] == [
+        ("POST", "/internal/callbacks", f"Bearer {TOKEN}", {"name": "A"})
+    ]
+
+
+def test_a_4xx_is_a_refusal_with_the_gateway_s_sentence():
+    fake = FakeGateway({("POST", "/internal/requests/RAP-1/cancel"): (404, {"error": "Demande inconnue."})})
+    with pytest.raises(GatewayRejected) as refused:
+        run_with_gateway(fake, lambda client: client.cancel_request("RAP-1", "c-1"))
+    assert (refused.value.status, refused.value.message) == (404, "Demande inconnue.")
+
+
+def test_a_5xx_is_unavailable():
+    fake = FakeGateway({("GET", "/internal/conversations/c-1/requests"): (502, {})})
+    with pytest.raises(GatewayUnavailable):
+        run_with_gateway(fake, lambda client: client.list_requests("c-1"))
+
+
+def test_the_client_needs_its_settings():
+    with pytest.raises(GatewayUnavailable, match="CRISISBOT_GATEWAY_URL and CRISISBOT_ENGINE_TOKEN missing"):
+        GatewayClient.from_environ({})
+    client = GatewayClient.from_environ({"CRISISBOT_GATEWAY_URL": "http://127.0.0.1:8080/", "CRISISBOT_ENGINE_TOKEN": "t"})
+    assert client.base_url == "http://127.0.0.1:8080"
