@@ -89,7 +89,7 @@ def load_phone_hours(environ: Mapping[str, str]) -> OpeningHours:
 
 def read_phone_hours(environ: Mapping[str, str], closed_days: Iterable[date] = ()) -> OpeningHours:
     """Read CHAMBER_PHONE_HOURS (or its default); raise PhoneHoursConfigError if it is invalid."""
-    text = environ.get(PHONE_HOURS_VARIABLE, DEFAULT_PHONE_HOURS)
+    text = environ.get(PHONE_HOURS_VARIABLE) or DEFAULT_PHONE_HOURS
     try:
         return OpeningHours.parse(text, closed_days=closed_days)
     except OpeningHoursError as exc:

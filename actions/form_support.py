@@ -70,7 +70,7 @@ class Services:
     def communes(self) -> CommuneDirectory:
         """The department's communes, read from COMMUNES_FILE (Saône-et-Loire by default)."""
         if self._communes is None:
-            self._communes = CommuneDirectory.load(self.environ.get(COMMUNES_FILE_VARIABLE, DEFAULT_COMMUNES_FILE))
+            self._communes = CommuneDirectory.load(self.environ.get(COMMUNES_FILE_VARIABLE) or DEFAULT_COMMUNES_FILE)
         return self._communes
 
     @property
