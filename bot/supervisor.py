@@ -99,7 +99,8 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
             "rasa",
             [
                 rasa, "run",
-                "--enable-api", "--auth-token", settings.engine_token,
+                # One argument: a token may start with "-", which would read as an option.
+                "--enable-api", f"--auth-token={settings.engine_token}",
                 "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
                 "--model", str(model),
                 "--endpoints", f"{project}/endpoints.yml",

@@ -92,3 +92,16 @@ async def test_a_child_that_cannot_start_fails_the_run(tmp_path) -> None:
     broken = Child("broken", [sys.executable, "-c", "raise SystemExit(3)"], dict(os.environ), f"http://127.0.0.1:{free_port()}/")
     supervisor = Supervisor([broken], cwd=tmp_path, ready_timeout=30)
     assert await asyncio.wait_for(supervisor.run(), 30) == 1
+
+
+def test_a_token_starting_with_a_dash_reaches_rasa_as_the_tokens_value(tmp_path) -> None:
+    """secrets.token_urlsafe starts with "-" once in 64 runs: Rasa must not read it as an option."""
+    from dataclasses import replace
+
+    from bot.settings import Settings
+    from bot.supervisor import build_children
+
+    settings = replace(Settings(), engine_token="-starts-with-a-dash")
+    rasa = next(child for child in build_children(settings, tmp_path / "model.tar.gz") if child.name == "rasa")
+    assert "--auth-token=-starts-with-a-dash" in rasa.argv
+    assert "-starts-with-a-dash" not in rasa.argv
