@@ -5,7 +5,6 @@ import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -13,11 +12,10 @@ from actions.form_support import (
     FIELD_SLOTS,
     ArtisanFormValidation,
     Services,
-    idempotency_key,
     normalize_text,
     reset_events,
+    submit_confirmed,
 )
-from actions.gateway_api import GatewayRejected, GatewayUnavailable
 from actions.validation import format_french
 
 __all__ = [
@@ -215,24 +213,12 @@ class ActionSubmitCallback(Action):
             "subject": tracker.get_slot("subject") or "other",
             "preferred_time": tracker.get_slot("preferred_time") or "any",
         }
-        if any(value is None for value in values.values()):
-            dispatcher.utter_message(response="utter_nothing_to_confirm")
-            return []
-        request = {
-            "conversation_id": tracker.sender_id,
-            "idempotency_key": idempotency_key("callback", tracker.sender_id, values),
-            **values,
-        }
-        try:
-            created = await self.services.gateway.create_callback(request)
-        except GatewayUnavailable as exc:
-            logger.warning("Callback request of conversation %s not stored: %s", tracker.sender_id, exc)
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return [FollowupAction("action_summarize_callback")]
-        except GatewayRejected as exc:
-            logger.warning("Callback request of conversation %s refused: %s", tracker.sender_id, exc)
-            dispatcher.utter_message(text=exc.message)
-            return [FollowupAction("action_summarize_callback")]
+        created, events = await submit_confirmed(
+            dispatcher, tracker, "callback", values, self.services.gateway.create_callback,
+            "action_summarize_callback",
+        )
+        if created is None:
+            return events
         logger.info("Callback request %s stored", created.reference)
         dispatcher.utter_message(
             response="utter_callback_submitted", reference=created.reference, due_text=created.due_text

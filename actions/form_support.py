@@ -7,20 +7,23 @@ MAX_INVALID_ANSWERS invalid answers to the same question offers a human (``utter
 """
 
 import hashlib
+import logging
 from abc import abstractmethod
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.gateway_api import GatewayClient
+from actions.gateway_api import GatewayClient, GatewayRejected, GatewayUnavailable
 from actions.validation import CommuneDirectory, parse_french_phone
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ArtisanFormValidation",
@@ -92,6 +95,39 @@ def idempotency_key(kind: str, sender_id: str, values: Mapping[str, Any]) -> str
     """The same request from the same conversation always gets the same key: a retry stores nothing new."""
     payload = json.dumps([kind, sender_id, dict(values)], sort_keys=True, ensure_ascii=False)
     return f"{kind}-{hashlib.sha256(payload.encode('utf-8')).hexdigest()[:32]}"
+
+
+async def submit_confirmed(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    kind: str,
+    values: Mapping[str, Any],
+    create: Callable[[Dict[str, Any]], Awaitable[Any]],
+    summary_action: str,
+) -> Tuple[Optional[Any], List[Dict[Text, Any]]]:
+    """Send a confirmed form's values to the gateway, once per confirmation (idempotency key).
+
+    Returns what the gateway recorded and no events; or None and the events to return when nothing was
+    recorded: nothing to confirm, or the gateway down or refusing (said to the artisan, summary shown again,
+    answers kept so they can confirm again).
+    """
+    if any(value is None for value in values.values()):
+        dispatcher.utter_message(response="utter_nothing_to_confirm")
+        return None, []
+    body = {
+        "conversation_id": tracker.sender_id,
+        "idempotency_key": idempotency_key(kind, tracker.sender_id, values),
+        **values,
+    }
+    try:
+        return await create(body), []
+    except GatewayUnavailable as exc:
+        logger.warning("The %s of conversation %s was not stored: %s", kind, tracker.sender_id, exc)
+        dispatcher.utter_message(response="utter_service_unavailable")
+    except GatewayRejected as exc:
+        logger.warning("The %s of conversation %s was refused: %s", kind, tracker.sender_id, exc)
+        dispatcher.utter_message(text=exc.message)
+    return None, [FollowupAction(summary_action)]
 
 
 def reset_events(slots: Iterable[str]) -> List[Dict[Text, Any]]:

@@ -5,7 +5,6 @@ import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -13,11 +12,10 @@ from actions.form_support import (
     FIELD_SLOTS,
     ArtisanFormValidation,
     Services,
-    idempotency_key,
     normalize_text,
     reset_events,
+    submit_confirmed,
 )
-from actions.gateway_api import GatewayRejected, GatewayUnavailable
 from actions.validation import format_french, parse_mask_quantity
 
 __all__ = [
@@ -184,24 +182,11 @@ class ActionSubmitPledge(Action):
             "delivery": tracker.get_slot("delivery"),
             "phone": tracker.get_slot("phone"),
         }
-        if any(value is None for value in values.values()):
-            dispatcher.utter_message(response="utter_nothing_to_confirm")
-            return []
-        pledge = {
-            "conversation_id": tracker.sender_id,
-            "idempotency_key": idempotency_key("pledge", tracker.sender_id, values),
-            **values,
-        }
-        try:
-            created = await self.services.gateway.create_pledge(pledge)
-        except GatewayUnavailable as exc:
-            logger.warning("Pledge of conversation %s not stored: %s", tracker.sender_id, exc)
-            dispatcher.utter_message(response="utter_service_unavailable")
-            return [FollowupAction("action_summarize_pledge")]
-        except GatewayRejected as exc:
-            logger.warning("Pledge of conversation %s refused: %s", tracker.sender_id, exc)
-            dispatcher.utter_message(text=exc.message)
-            return [FollowupAction("action_summarize_pledge")]
+        created, events = await submit_confirmed(
+            dispatcher, tracker, "pledge", values, self.services.gateway.create_pledge, "action_summarize_pledge"
+        )
+        if created is None:
+            return events
         logger.info("Pledge %s stored", created.reference)
         dispatcher.utter_message(
             response="utter_pledge_submitted",
