@@ -17,6 +17,7 @@ from actions.form_support import (
     submit_confirmed,
 )
 from actions.validation import format_french
+from bot.subjects import SUBJECTS
 
 __all__ = [
     "ActionSubmitCallback",
@@ -31,20 +32,6 @@ logger = logging.getLogger(__name__)
 
 CALLBACK_SLOTS = FIELD_SLOTS["callback_form"] + ("commune_name",)
 
-# Subjects an adviser can be called about: the FAQ intents, and "other". Labels as on the buttons.
-SUBJECTS = {
-    "faq_fonds_solidarite": "Fonds de solidarité",
-    "faq_pge": "Prêt garanti (PGE)",
-    "faq_activite_partielle": "Chômage partiel",
-    "faq_report_charges": "Report de charges",
-    "faq_loyers_factures": "Loyers et factures",
-    "faq_mediation_credit": "Médiation du crédit",
-    "faq_aides_region": "Aides de la Région",
-    "faq_protocole_sanitaire": "Protocole sanitaire",
-    "faq_ouverture_commerces": "Ouverture des commerces",
-    "faq_apprentissage": "Apprentissage",
-    "other": "Autre sujet",
-}
 # Words that name a subject in a message, accents folded ("pour le PGE", "mon chomage partiel").
 _SUBJECT_WORDS = [
     ("faq_mediation_credit", r"mediat\w*|banque (?:refuse|dit non)"),

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.hours import format_reopening_fr
 from bot.settings import Settings
+from bot.subjects import SUBJECTS
 from bot.storage.models import (
     CallbackRequest,
     CallbackStatus,
@@ -119,7 +120,7 @@ class Intake:
             trade=_text(data, "trade"),
             commune_code=_commune_code(data),
             commune_name=_text(data, "commune_name"),
-            subject=_text(data, "subject", 64),
+            subject=_choice(data, "subject", tuple(SUBJECTS)),
             preferred_time=_choice(data, "preferred_time", PREFERRED_TIMES),
             status=CallbackStatus.NEW,
             due_at=self.callback_due(now).astimezone(UTC),

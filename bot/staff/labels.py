@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.storage.models import CallbackStatus, PledgeStatus
+from bot.subjects import SUBJECTS
 
 CALLBACK_STATUS_LABELS = {
     CallbackStatus.NEW: "Nouvelle",
@@ -18,20 +19,7 @@ PLEDGE_STATUS_LABELS = {
     PledgeStatus.HANDED_OVER: "Remis à la préfecture",
     PledgeStatus.CANCELLED: "Annulé par l’artisan",
 }
-# The action server's subjects (actions/callback.py SUBJECTS), as on the artisan's buttons.
-SUBJECT_LABELS = {
-    "faq_fonds_solidarite": "Fonds de solidarité",
-    "faq_pge": "Prêt garanti (PGE)",
-    "faq_activite_partielle": "Chômage partiel",
-    "faq_report_charges": "Report de charges",
-    "faq_loyers_factures": "Loyers et factures",
-    "faq_mediation_credit": "Médiation du crédit",
-    "faq_aides_region": "Aides de la Région",
-    "faq_protocole_sanitaire": "Protocole sanitaire",
-    "faq_ouverture_commerces": "Ouverture des commerces",
-    "faq_apprentissage": "Apprentissage",
-    "other": "Autre sujet",
-}
+SUBJECT_LABELS = SUBJECTS
 PREFERRED_TIME_LABELS = {"morning": "Matin", "afternoon": "Après-midi", "any": "Indifférent"}
 MASK_TYPE_LABELS = {"surgical": "Chirurgicaux", "ffp2": "FFP2", "fabric": "Tissu / grand public", "other": "Autre"}
 DELIVERY_LABELS = {"drop_off": "Dépôt à la Chambre", "collection": "Collecte"}

@@ -89,6 +89,7 @@ async def test_the_same_confirmation_twice_is_one_request(world) -> None:
     [
         ({"phone": "06 12 34 56 78"}, "international"),
         ({"preferred_time": "soir"}, "preferred_time"),
+        ({"subject": "faq_meteo"}, "« subject » doit valoir"),
         ({"name": "  "}, "« name » est obligatoire"),
         ({"commune_code": "Macon"}, "INSEE"),
         ({"trade": "x" * 201}, "200 caractères"),
