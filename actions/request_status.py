@@ -30,6 +30,20 @@ def describe_request(request: Dict[str, Any]) -> str:
     return line
 
 
+async def list_requests(
+    services: Services, dispatcher: CollectingDispatcher, tracker: Tracker
+) -> Optional[List[Dict[str, Any]]]:
+    """The conversation's requests from the gateway; None, said to the artisan, when it cannot give them."""
+    try:
+        return await services.gateway.list_requests(tracker.sender_id)
+    except GatewayUnavailable as exc:
+        logger.warning("Requests of conversation %s not listed: %s", tracker.sender_id, exc)
+        dispatcher.utter_message(response="utter_service_unavailable_status")
+    except GatewayRejected as exc:
+        dispatcher.utter_message(text=exc.message)
+    return None
+
+
 class ActionRequestStatus(Action):
     """Give the status of every request made from this conversation."""
 
@@ -42,14 +56,8 @@ class ActionRequestStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        try:
-            requests = await self.services.gateway.list_requests(tracker.sender_id)
-        except GatewayUnavailable as exc:
-            logger.warning("Requests of conversation %s not listed: %s", tracker.sender_id, exc)
-            dispatcher.utter_message(response="utter_service_unavailable_status")
-            return []
-        except GatewayRejected as exc:
-            dispatcher.utter_message(text=exc.message)
+        requests = await list_requests(self.services, dispatcher, tracker)
+        if requests is None:
             return []
         if not requests:
             dispatcher.utter_message(response="utter_no_requests")
@@ -71,14 +79,8 @@ class ActionPrepareCancel(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        try:
-            requests = await self.services.gateway.list_requests(tracker.sender_id)
-        except GatewayUnavailable as exc:
-            logger.warning("Requests of conversation %s not listed: %s", tracker.sender_id, exc)
-            dispatcher.utter_message(response="utter_service_unavailable_status")
-            return [SlotSet("cancel_reference", None)]
-        except GatewayRejected as exc:
-            dispatcher.utter_message(text=exc.message)
+        requests = await list_requests(self.services, dispatcher, tracker)
+        if requests is None:
             return [SlotSet("cancel_reference", None)]
         open_requests = [request for request in requests if request.get("status") not in CLOSED_STATUSES]
         named = self._named_reference(tracker)
