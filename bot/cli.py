@@ -9,13 +9,12 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.errors import ConfigurationError
 from bot.settings import Settings
-from bot.staff.cli import add_staff_commands
 
 if TYPE_CHECKING:
     from bot.storage.message_log import MessageLog
@@ -174,6 +173,41 @@ def cmd_conversations(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_conversations(settings, args.limit))
 
 
+def _staff(command: str) -> Callable[[Settings, argparse.Namespace], int]:
+    """A `staff` subcommand, imported when it runs: every other command starts without the staff package."""
+
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        from bot.staff import cli as staff_cli
+
+        return getattr(staff_cli, command)(settings, args)
+
+    return run
+
+
+def _add_staff_commands(sub: argparse._SubParsersAction) -> None:
+    staff = sub.add_parser("staff", help="staff accounts: advisers (agent) and admins")
+    commands = staff.add_subparsers(dest="staff_command", required=True)
+    stdin_help = "read the password from the first line of stdin"
+
+    add = commands.add_parser("add", help="create an account (asks for its password twice)")
+    add.add_argument("email")
+    add.add_argument("--role", required=True, choices=["agent", "admin"])  # StaffRole's values
+    add.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    add.set_defaults(func=_staff("cmd_add"))
+    commands.add_parser("list", help="list the accounts").set_defaults(func=_staff("cmd_list"))
+    for name, help_text in (
+        ("disable", "disable an account and end its sessions"),
+        ("enable", "enable a disabled account again"),
+    ):
+        parser = commands.add_parser(name, help=help_text)
+        parser.add_argument("email")
+        parser.set_defaults(func=_staff(f"cmd_{name}"))
+    password = commands.add_parser("password", help="set a new password (ends the account's sessions)")
+    password.add_argument("email")
+    password.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    password.set_defaults(func=_staff("cmd_password"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crisisbot", description="The CMA's crisis front desk.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -193,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     conversations = sub.add_parser("conversations", help="list recent conversations")
     conversations.add_argument("--limit", type=int, default=20)
     conversations.set_defaults(func=cmd_conversations)
-    add_staff_commands(sub)
+    _add_staff_commands(sub)
     return parser
 
 

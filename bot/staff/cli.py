@@ -24,7 +24,6 @@ from bot.staff.accounts import (
 )
 from bot.staff.passwords import MIN_PASSWORD_CHARS, Passwords
 from bot.storage.database import create_engine, create_sessionmaker, migrate
-from bot.storage.models import StaffRole
 
 PARIS = ZoneInfo("Europe/Paris")
 REFUSED = 2
@@ -119,28 +118,5 @@ def cmd_password(settings: Settings, args: argparse.Namespace) -> int:
     return _run(settings, reset)
 
 
-def add_staff_commands(sub: argparse._SubParsersAction) -> None:
-    """Add `staff` and its subcommands to the `crisisbot` parser."""
-    staff = sub.add_parser("staff", help="staff accounts: advisers (agent) and admins")
-    commands = staff.add_subparsers(dest="staff_command", required=True)
-
-    add = commands.add_parser("add", help="create an account (asks for its password twice)")
-    add.add_argument("email")
-    add.add_argument("--role", required=True, choices=[r.value for r in StaffRole])
-    add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    add.set_defaults(func=cmd_add)
-
-    commands.add_parser("list", help="list the accounts").set_defaults(func=cmd_list)
-
-    disable = commands.add_parser("disable", help="disable an account and end its sessions")
-    disable.add_argument("email")
-    disable.set_defaults(func=_set_active(False))
-
-    enable = commands.add_parser("enable", help="enable a disabled account again")
-    enable.add_argument("email")
-    enable.set_defaults(func=_set_active(True))
-
-    password = commands.add_parser("password", help="set a new password (ends the account's sessions)")
-    password.add_argument("email")
-    password.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    password.set_defaults(func=cmd_password)
+cmd_disable = _set_active(False)
+cmd_enable = _set_active(True)

@@ -124,3 +124,14 @@ def test_staff_list_disable_enable_and_password(cli, sqlite_url: str) -> None:
     for command in (["disable", "personne@cma-exemple.fr"], ["password", "personne@cma-exemple.fr"]):
         code, _, err = cli("staff", *command, passwords=[PASSWORD, PASSWORD])
         assert code == 2 and "No staff account for personne@cma-exemple.fr" in err
+
+
+def test_the_roles_offered_on_the_command_line_are_the_stored_roles() -> None:
+    from bot.cli import build_parser
+    from bot.storage.models import StaffRole
+
+    parser = build_parser()
+    staff = parser._subparsers._group_actions[0].choices["staff"]
+    add = staff._subparsers._group_actions[0].choices["add"]
+    role = next(action for action in add._actions if action.dest == "role")
+    assert sorted(role.choices) == sorted(r.value for r in StaffRole)
