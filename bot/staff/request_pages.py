@@ -18,7 +18,7 @@ from bot.staff.desk import (
     DeskError,
     PledgeFilters,
 )
-from bot.staff.labels import MASK_TYPE_LABELS, SUBJECT_LABELS
+from bot.staff.labels import MASK_TYPE_LABELS, SUBJECT_LABELS, status_label
 from bot.staff.middleware import current_staff, require_role
 from bot.staff.views import local_path, render, see_other
 from bot.storage.models import CallbackStatus, PledgeStatus, StaffRole
@@ -76,7 +76,7 @@ async def callbacks_page(request: web.Request) -> web.Response:
             "filters": filters,
             "communes": communes,
             "subjects": SUBJECT_LABELS,
-            "statuses": list(CALLBACK_TRANSITIONS),
+            "statuses": [(code, status_label(code)) for code in CALLBACK_TRANSITIONS],
             "here": with_params(CALLBACKS_PATH, params),
             "csv_url": with_params(CALLBACKS_PATH + ".csv", params),
             "done": _done(request),
@@ -191,7 +191,7 @@ async def _pledges_page(request: web.Request, *, error: str | None = None, statu
             "totals": totals,
             "communes": communes,
             "filters": filters,
-            "statuses": list(PLEDGE_TRANSITIONS),
+            "statuses": [(code, status_label(code)) for code in PLEDGE_TRANSITIONS],
             "mask_types": MASK_TYPE_LABELS,
             "here": with_params(PLEDGES_PATH, params),
             "csv_url": with_params(PLEDGES_PATH + ".csv", params),
