@@ -13,13 +13,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import keys
-from bot.channels import json_error, rest_routes
+from bot.channels import PushChannel, json_error, push_channels, rest_routes
 from bot.conversations import ConversationRouter
 from bot.engine import EngineClient
 from bot.errors import BadMessage
 from bot.intake import Intake
 from bot.internal_api import internal_only
 from bot.internal_api import routes as internal_routes
+from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.staff import Passwords, StaffAccounts, StaffSessions, setup_templates, staff_access
 from bot.staff import routes as staff_routes
@@ -84,17 +85,36 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def router_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The outbox, then the router that feeds it; both resume what a stop left unfinished."""
     settings = app[keys.SETTINGS]
+    outbox = Outbox(app[keys.MESSAGE_LOG], app[keys.CHANNELS])
     router = ConversationRouter(
         app[keys.MESSAGE_LOG],
         app[keys.ENGINE],
         max_message_chars=settings.max_message_chars,
         concurrency=settings.engine_concurrency,
+        deliver=outbox.enqueue,
     )
-    app[keys.ROUTER] = router
+    app[keys.OUTBOX], app[keys.ROUTER] = outbox, router
+    await outbox.recover()
     await router.recover()
     yield
     await router.close()
+    await outbox.close()
+
+
+async def channels_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Connect the push channels last (a webhook registered, polling started), once messages can be stored."""
+    started: list[PushChannel] = []
+    try:
+        for channel in app[keys.CHANNELS]:
+            await channel.start(app)
+            started.append(channel)
+            logger.info("Channel %s is on", channel.name)
+        yield
+    finally:
+        for channel in reversed(started):
+            await channel.stop()
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -130,13 +150,15 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[errors_as_json, internal_only, staff_access], client_max_size=MAX_BODY_BYTES)
     app[keys.SETTINGS] = settings
     app[keys.PASSWORDS] = Passwords()
-    app.cleanup_ctx.extend([database_ctx, staff_ctx, engine_ctx, router_ctx])
+    app[keys.CHANNELS] = channels = push_channels(settings)
+    app.cleanup_ctx.extend([database_ctx, staff_ctx, engine_ctx, router_ctx, channels_ctx])
     setup_templates(app)
     app.router.add_routes(
         [
             web.get("/", index),
             web.get("/healthz", healthz),
             *rest_routes,
+            *(route for channel in channels for route in channel.routes()),
             *staff_routes,
             *internal_routes,
             web.static("/static", STATIC),

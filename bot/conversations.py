@@ -15,7 +15,7 @@ import heapq
 import logging
 import re
 import weakref
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,8 @@ READABLE = re.compile(r"\w")
 # A message Rasa keeps failing on (not merely unreachable) is answered with an apology after this many tries.
 MAX_ATTEMPTS = 3
 
-Deliver = Callable[[str, list[Message]], Awaitable[None]]
+# Hands stored replies to the outbox (push channels); must not block.
+Deliver = Callable[[list[Message]], None]
 
 
 @dataclass(order=True)
@@ -59,7 +60,7 @@ class ConversationRouter:
         self._engine = engine
         self._max_chars = max_message_chars
         self._slots = asyncio.Semaphore(concurrency)
-        # Push channels (Telegram, WhatsApp) deliver here; the web chat collects its replies itself.
+        # Push channels' replies go to the outbox here; the web chat collects its replies itself.
         self._deliver = deliver
         self._retry_delays = retry_delays
         self._queues: dict[str, list[_Queued]] = {}
@@ -167,7 +168,7 @@ class ConversationRouter:
                 if future is not None and not future.done():
                     future.set_result(outbound or [])
                 if outbound and self._deliver is not None:
-                    await self._deliver(queued.message.channel, outbound)
+                    self._deliver(outbound)
         finally:
             self._tasks.pop(conversation_id, None)
             if not queue:
@@ -179,6 +180,11 @@ class ConversationRouter:
         if queued.state != ConversationState.BOT:
             # An adviser has (or will have) the conversation: the bot stays silent.
             return await self._record(message, [])
+        kind = (message.payload or {}).get("kind")
+        if kind:
+            # Not text (a photo, a voice note, an edit...): the channel said what it is; Rasa never sees it.
+            cannot_read = replies.CANNOT_READ.get(kind)
+            return await self._record(message, [{"text": cannot_read}] if cannot_read else [])
         if len(text) > self._max_chars:
             return await self._record(message, [{"text": replies.TOO_LONG}])
         if not READABLE.search(text):

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.conversations import ConversationRouter
 from bot.engine import EngineClient
 from bot.intake import Intake
+from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.staff.accounts import StaffAccounts
 from bot.staff.desk import RequestDesk
@@ -18,6 +19,9 @@ DATABASE = web.AppKey("database", AsyncEngine)
 MESSAGE_LOG = web.AppKey("message_log", MessageLog)
 ENGINE = web.AppKey("engine", EngineClient)
 ROUTER = web.AppKey("router", ConversationRouter)
+OUTBOX = web.AppKey("outbox", Outbox)
+# The push channels turned on (bot.channels.base.PushChannel), in start order.
+CHANNELS = web.AppKey("channels", list)
 INTAKE = web.AppKey("intake", Intake)
 PASSWORDS = web.AppKey("passwords", Passwords)
 STAFF_ACCOUNTS = web.AppKey("staff_accounts", StaffAccounts)

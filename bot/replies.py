@@ -13,3 +13,25 @@ ENGINE_FAILED = (
     "Réessayez dans quelques minutes, ou contactez directement la Chambre de Métiers."
 )
 HELD_FOR_ADVISER = "Votre message a bien été transmis au conseiller."
+
+# What the bot says to a message it cannot read, by the kind its channel gave it (payload["kind"]).
+# A kind missing here (a reaction, a system notice) is stored and gets no answer.
+_WRITE_INSTEAD = "Pouvez-vous écrire votre question en quelques mots ? Tapez « menu » pour voir les sujets."
+CANNOT_READ = {
+    "photo": f"Merci, mais je ne sais pas lire les images. {_WRITE_INSTEAD}",
+    "video": f"Merci, mais je ne peux pas regarder les vidéos. {_WRITE_INSTEAD}",
+    "voice": f"Je ne peux pas écouter les messages vocaux. {_WRITE_INSTEAD}",
+    "audio": f"Je ne peux pas écouter les fichiers audio. {_WRITE_INSTEAD}",
+    "sticker": f"Merci ! Je ne comprends que le texte. {_WRITE_INSTEAD}",
+    "document": (
+        "Je ne peux pas lire les documents envoyés ici. Si un conseiller vous a demandé une pièce, "
+        f"il vous dira comment la transmettre. {_WRITE_INSTEAD}"
+    ),
+    "location": "Merci, mais je ne lis pas les positions. Écrivez plutôt le nom de votre commune.",
+    "contact": "Merci, mais je ne lis pas les fiches contact. Écrivez plutôt le numéro de téléphone.",
+    "edited": (
+        "J'ai vu que vous avez modifié un message, mais je ne lis pas les modifications. "
+        "Envoyez votre correction dans un nouveau message."
+    ),
+    "other": NOTHING_TO_READ,
+}

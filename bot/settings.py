@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,8 @@ from bot.hours import (
 DEFAULT_CHAMBER_HOURS = "mon-fri 09:00-12:00 14:00-17:00"
 
 ROOT = Path(__file__).resolve().parent.parent
+# What Telegram accepts as a webhook's secret token.
+TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -128,6 +131,22 @@ class Settings:
     # A staff session ends after this long without a request, and in any case this long after login.
     staff_session_idle_hours: int = 8
     staff_session_max_days: int = 7
+    # Telegram: on when a bot token is set. "webhook" (Telegram calls TELEGRAM_WEBHOOK_URL, which must reach
+    # /webhooks/telegram/webhook) or "polling" (no public address needed).
+    telegram_bot_token: str = field(default="", repr=False)
+    telegram_mode: str = "webhook"
+    telegram_webhook_secret: str = field(default="", repr=False)
+    telegram_webhook_url: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    # WhatsApp Cloud API: on when an access token is set.
+    whatsapp_access_token: str = field(default="", repr=False)
+    whatsapp_app_secret: str = field(default="", repr=False)
+    whatsapp_verify_token: str = field(default="", repr=False)
+    whatsapp_phone_number_id: str = ""
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    # An approved message template with one body parameter, used outside the 24-hour window (empty: none).
+    whatsapp_template: str = ""
+    whatsapp_template_language: str = "fr"
     # The chamber's opening hours (Europe/Paris) and closed days: the action server says when the telephone
     # reception is open, the gateway counts callback deadlines on them.
     chamber_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(DEFAULT_CHAMBER_HOURS))
@@ -163,9 +182,58 @@ class Settings:
             staff_session_max_days=_positive_int(env, "STAFF_SESSION_MAX_DAYS", defaults.staff_session_max_days),
             chamber_hours=_chamber_hours(env),
             callback_within_hours=_positive_int(env, "CALLBACK_WITHIN_HOURS", defaults.callback_within_hours),
+            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
+            telegram_mode=(env.get("TELEGRAM_MODE", "").strip().lower() or defaults.telegram_mode),
+            telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
+            telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip(),
+            telegram_api_url=(env.get("TELEGRAM_API_URL", "").strip().rstrip("/") or defaults.telegram_api_url),
+            whatsapp_access_token=env.get("WHATSAPP_ACCESS_TOKEN", "").strip(),
+            whatsapp_app_secret=env.get("WHATSAPP_APP_SECRET", "").strip(),
+            whatsapp_verify_token=env.get("WHATSAPP_VERIFY_TOKEN", "").strip(),
+            whatsapp_phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID", "").strip(),
+            whatsapp_api_url=(env.get("WHATSAPP_API_URL", "").strip().rstrip("/") or defaults.whatsapp_api_url),
+            whatsapp_template=env.get("WHATSAPP_TEMPLATE", "").strip(),
+            whatsapp_template_language=(
+                env.get("WHATSAPP_TEMPLATE_LANGUAGE", "").strip() or defaults.whatsapp_template_language
+            ),
         )
         async_database_url(settings.database_url)  # fail now on a URL we cannot use
+        settings.check_channels()
         return settings
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_access_token)
+
+    def check_channels(self) -> None:
+        """Refuse a half-configured channel now, saying what is missing, rather than fail on the first message."""
+        if self.telegram_enabled:
+            if self.telegram_mode not in ("webhook", "polling"):
+                raise ConfigurationError(f"TELEGRAM_MODE must be webhook or polling, not {self.telegram_mode!r}.")
+            if self.telegram_mode == "webhook" and not TELEGRAM_SECRET.fullmatch(self.telegram_webhook_secret):
+                raise ConfigurationError(
+                    "TELEGRAM_WEBHOOK_SECRET is required in webhook mode: 1 to 256 characters among A-Z, a-z, "
+                    "0-9, _ and -. Make one with: python3 -c \"import secrets; print(secrets.token_urlsafe(32))\""
+                )
+        if self.whatsapp_enabled:
+            missing = [
+                name
+                for name, value in (
+                    ("WHATSAPP_APP_SECRET", self.whatsapp_app_secret),
+                    ("WHATSAPP_VERIFY_TOKEN", self.whatsapp_verify_token),
+                    ("WHATSAPP_PHONE_NUMBER_ID", self.whatsapp_phone_number_id),
+                )
+                if not value
+            ]
+            if missing:
+                raise ConfigurationError(
+                    f"WhatsApp is on (WHATSAPP_ACCESS_TOKEN is set) but {', '.join(missing)} "
+                    f"{'is' if len(missing) == 1 else 'are'} missing: copy them from the Meta app's WhatsApp set-up page."
+                )
 
     @property
     def rasa_url(self) -> str:

@@ -95,9 +95,27 @@ class GatewayInput(InputChannel):
                     parse_data=parse_data,
                 )
             )
-            return response.json(_answer(parse_data, collector.messages))
+            return response.json(_answer(parse_data, _merge_custom(collector.messages)))
 
         return gateway_webhook
+
+
+def _merge_custom(messages: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """One message per response, as the tracker stores it.
+
+    A response with text and `custom` (e.g. `{"awaiting": "phone"}`, which lets a channel offer a "share my
+    number" button) reaches the collecting channel as two messages; the custom part rejoins its text.
+    """
+    merged: List[Dict[Text, Any]] = []
+    for message in messages:
+        only_custom = message.get("custom") is not None and not any(
+            message.get(k) for k in BOT_MESSAGE_KEYS if k != "custom"
+        )
+        if only_custom and merged and "custom" not in merged[-1]:
+            merged[-1] = {**merged[-1], "custom": message["custom"]}
+        else:
+            merged.append(message)
+    return merged
 
 
 def _answer(parse_data: Dict[Text, Any], messages: List[Dict[Text, Any]]) -> Dict[Text, Any]:

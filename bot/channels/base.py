@@ -1,13 +1,18 @@
-"""This module contains what every channel shares: reading a JSON body safely and answering errors."""
+"""This module contains what every channel shares: the push channel interface, storing an inbound message,
+reading a JSON body safely and answering errors."""
 
 from __future__ import annotations
 
+import abc
 import json
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from bot.errors import BadMessage
+from bot.storage.message_log import Inbound, Stored
 
 
 def json_error(status: int, message: str) -> web.Response:
@@ -36,3 +41,116 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
 def clean_text(value: str) -> str:
     """Text safe to store anywhere: no NUL byte (PostgreSQL refuses it), no lone surrogate (not UTF-8)."""
     return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+# --- The interface every push channel (Telegram, WhatsApp) implements -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One stored outbound message (the bot's or an adviser's), as the outbox hands it to a channel."""
+
+    message_id: int
+    conversation_id: str
+    # The platform's id of the chat: a Telegram chat id, a WhatsApp number (wa_id).
+    external_id: str
+    text: str
+    # [{"title": ..., "payload": ...}], as Rasa gives them; the channel lays them out for its platform.
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    # What the bot is asking for, when the channel can help the artisan answer it (e.g. "phone").
+    awaiting: str | None = None
+    # When the artisan last wrote in this conversation (WhatsApp's 24-hour window), None if never.
+    last_inbound_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a channel reports after the platform accepted a message."""
+
+    # The platform's ids of what was sent (a long text may go out as several messages).
+    platform_message_ids: list[str]
+    # A note kept with the message for staff, e.g. "sent as the template crisisbot_reply".
+    note: str | None = None
+
+
+class RetryLater(Exception):
+    """The platform could not take the message now (rate limit, outage): try again later.
+
+    `delay` is the platform's own wait (Telegram's retry_after), or None for the outbox's backoff.
+    `whole_channel` pauses every conversation of the channel (a global rate limit), not only this one.
+    """
+
+    def __init__(self, reason: str, delay: float | None = None, *, whole_channel: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay = delay
+        self.whole_channel = whole_channel
+
+
+class DeliveryFailed(Exception):
+    """The platform refused the message for good (blocked bot, unknown number, ...): recorded as failed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Held(Exception):
+    """The message may not be sent now (WhatsApp's 24-hour window is closed and no template is set).
+
+    It is kept, shown to staff, and sent when the artisan writes again.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A platform's sending limits: a steady rate with a small burst per chat, and a rate for the whole bot."""
+
+    per_chat_per_second: float
+    per_chat_burst: int
+    overall_per_second: float
+
+
+class PushChannel(abc.ABC):
+    """A platform that calls our webhook with the artisan's messages and takes our replies by API call.
+
+    Adding a channel is one module with one subclass: its routes (webhooks) store inbound messages with
+    `accept()`, and `send()` delivers one outbound message. The outbox does the rest: order, retries,
+    backoff, rate limits, statuses. Conversation logic never sees a platform.
+    """
+
+    name: str
+    rate_limit: RateLimit
+
+    @abc.abstractmethod
+    def routes(self) -> list[web.RouteDef]:
+        """The channel's webhook routes."""
+
+    async def start(self, app: web.Application) -> None:
+        """Connect to the platform (register a webhook, start polling, ...); the app is fully set up."""
+
+    async def stop(self) -> None:
+        """Release what start() took."""
+
+    @abc.abstractmethod
+    async def send(self, message: Outgoing) -> Delivery:
+        """Deliver one message, or raise RetryLater, DeliveryFailed or Held."""
+
+
+async def accept(app: web.Application, inbound: Inbound) -> Stored:
+    """Store an artisan's message and queue it for an answer; return once it is stored (never waits for Rasa).
+
+    A message the platform delivered before (same platform message id) is stored once and answered once.
+    """
+    from bot import keys  # here, not above: bot.keys imports the outbox, which imports this module
+
+    log, router = app[keys.MESSAGE_LOG], app[keys.ROUTER]
+    async with router.arrival(inbound.channel, inbound.external_id):
+        stored = await log.store_inbound(inbound)
+        if stored.is_new:
+            router.submit(stored.message, stored.conversation.state)
+    return stored

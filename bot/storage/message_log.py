@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -208,3 +208,133 @@ class MessageLog:
                 .limit(limit)
             )
             return [(conversation, at) for conversation, at in rows]
+
+    # --- The outbox of push channels ------------------------------------------------------------------------
+
+    async def pending_outbound(self, channels: list[str]) -> list[Message]:
+        """Every outbound message of these channels waiting to be sent, oldest first (after a stop)."""
+        async with self._sessionmaker() as session:
+            rows = await session.scalars(
+                select(Message)
+                .where(
+                    Message.direction == Direction.OUT,
+                    Message.status == MessageStatus.PENDING,
+                    Message.channel.in_(channels),
+                )
+                .order_by(Message.id)
+            )
+            return list(rows)
+
+    async def delivery_target(self, conversation_id: str) -> tuple[str, datetime | None]:
+        """Where a conversation's messages go (the platform's chat id), and when the artisan last wrote."""
+        async with self._sessionmaker() as session:
+            external_id = await session.scalar(
+                select(Conversation.external_id).where(Conversation.id == conversation_id)
+            )
+            last_inbound_at = await session.scalar(
+                select(func.max(Message.created_at)).where(
+                    Message.conversation_id == conversation_id, Message.direction == Direction.IN
+                )
+            )
+        if external_id is None:
+            raise LookupError(f"no conversation {conversation_id}")
+        if last_inbound_at is not None and last_inbound_at.tzinfo is None:  # SQLite forgets the zone here
+            last_inbound_at = last_inbound_at.replace(tzinfo=UTC)
+        return external_id, last_inbound_at
+
+    async def record_delivery(
+        self,
+        message: Message,
+        status: MessageStatus,
+        *,
+        platform_message_id: str | None = None,
+        error: str | None = None,
+        attempted: bool = True,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
+        """Record one delivery attempt's outcome on an outbound message."""
+        values: dict[str, Any] = {"status": status, "error": error, "next_attempt_at": next_attempt_at}
+        if attempted:
+            values["attempts"] = Message.attempts + 1
+        if platform_message_id is not None:
+            values["platform_message_id"] = platform_message_id
+        if status != MessageStatus.PENDING:
+            values["processed_at"] = utcnow()
+        async with self._sessionmaker() as session:
+            await session.execute(update(Message).where(Message.id == message.id).values(**values))
+            await session.commit()
+        message.status, message.error = status, error
+        if platform_message_id is not None:
+            message.platform_message_id = platform_message_id
+
+    async def release_held(self, conversation_id: str) -> list[Message]:
+        """Put a conversation's held messages back in the outbox (the artisan wrote again); oldest first."""
+        async with self._sessionmaker() as session:
+            held = list(
+                await session.scalars(
+                    select(Message)
+                    .where(Message.conversation_id == conversation_id, Message.status == MessageStatus.HELD)
+                    .order_by(Message.id)
+                )
+            )
+            if held:
+                await session.execute(
+                    update(Message)
+                    .where(Message.id.in_([m.id for m in held]), Message.status == MessageStatus.HELD)
+                    .values(status=MessageStatus.PENDING)
+                )
+                await session.commit()
+        for message in held:
+            message.status = MessageStatus.PENDING
+        return held
+
+    async def record_platform_status(
+        self, channel: str, platform_message_id: str, status: MessageStatus, error: str | None = None
+    ) -> bool:
+        """A platform's report on a message we sent (delivered, read, failed); never moves a status back.
+
+        False when no message of ours has that id.
+        """
+        allowed_from = {
+            MessageStatus.SENT: [MessageStatus.PENDING],
+            MessageStatus.DELIVERED: [MessageStatus.PENDING, MessageStatus.SENT],
+            MessageStatus.READ: [MessageStatus.PENDING, MessageStatus.SENT, MessageStatus.DELIVERED],
+            MessageStatus.FAILED: [MessageStatus.PENDING, MessageStatus.SENT, MessageStatus.DELIVERED],
+        }[status]
+        async with self._sessionmaker() as session:
+            found = await session.scalar(
+                select(Message.id).where(
+                    Message.channel == channel,
+                    Message.platform_message_id == platform_message_id,
+                    Message.direction == Direction.OUT,
+                )
+            )
+            if found is None:
+                return False
+            values: dict[str, Any] = {"status": status}
+            if error is not None:
+                values["error"] = error
+            await session.execute(
+                update(Message).where(Message.id == found, Message.status.in_(allowed_from)).values(**values)
+            )
+            await session.commit()
+        return True
+
+    async def button_of(self, message_id: int, index: int, conversation_id: str) -> dict[str, str] | None:
+        """Button `index` of an outbound message of this conversation ({"title", "payload"}), if it exists."""
+        message = await self.get(message_id)
+        if message is None or message.conversation_id != conversation_id or message.direction != Direction.OUT:
+            return None
+        buttons = message.buttons
+        return buttons[index] if 0 <= index < len(buttons) else None
+
+    async def last_buttons(self, conversation_id: str) -> list[dict[str, str]]:
+        """The buttons of the conversation's last outbound message, if it had any (a numbered menu's choices)."""
+        async with self._sessionmaker() as session:
+            last = await session.scalar(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.direction == Direction.OUT)
+                .order_by(Message.id.desc())
+                .limit(1)
+            )
+        return last.buttons if last is not None else []

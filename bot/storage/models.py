@@ -81,14 +81,18 @@ class MessageStatus(enum.StrEnum):
     """Where a message is on its path.
 
     Inbound: received → done (or failed: answered with an apology).
-    Outbound: pending → sent (or failed).
+    Outbound: pending → sent → delivered → read (as far as the platform tells); or failed (with the reason in
+    `error`); or held (WhatsApp's 24-hour window is closed: kept for staff, sent when the artisan writes again).
     """
 
     RECEIVED = "received"
     DONE = "done"
     PENDING = "pending"
     SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
     FAILED = "failed"
+    HELD = "held"
 
 
 class Author(enum.StrEnum):
@@ -144,6 +148,9 @@ class Message(Base):
     error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     processed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # Outbound on a push channel: how many times the outbox tried to send it, and when it tries next.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
 
