@@ -106,7 +106,7 @@ class Settings:
     actions_port: int = 5055
     # Shared secret between the gateway, Rasa and the action server. `crisisbot run` makes a fresh one per
     # run when none is set; `crisisbot serve` on its own needs it from the environment.
-    engine_token: str = ""
+    engine_token: str = field(default="", repr=False)
     models_dir: Path = ROOT / "models"
     log_level: str = "INFO"
     # How long the REST webhook waits for the bot's answer before answering with what it has.

@@ -23,7 +23,10 @@ from bot.storage.models import (
     CallbackRequest,
     CallbackStatus,
     Conversation,
+    Direction,
     MaskPledge,
+    Message,
+    MessageStatus,
     PledgeStatus,
     StaffAccount,
     StatusChange,
@@ -34,6 +37,7 @@ logger = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
 MAX_NOTE_CHARS = 2000
 MAX_ROWS = 500  # one page; the CSV export has no limit
+UNDELIVERED_SHOWN = 50
 
 # What an adviser may do next. A callback is taken (in_progress) before it is called back; one nobody could
 # reach may be tried again; cancelled (by the artisan) and closed are final.
@@ -465,6 +469,19 @@ class RequestDesk:
             pledge_times = list(
                 await session.scalars(select(MaskPledge.created_at).where(MaskPledge.created_at >= since))
             )
+            # Replies that did not reach the artisan: held by WhatsApp's 24-hour window, or refused.
+            undelivered = list(
+                await session.execute(
+                    select(Message, Conversation.channel)
+                    .join(Conversation, Conversation.id == Message.conversation_id)
+                    .where(
+                        Message.direction == Direction.OUT,
+                        Message.status.in_([MessageStatus.HELD, MessageStatus.FAILED]),
+                    )
+                    .order_by(Message.id.desc())
+                    .limit(UNDELIVERED_SHOWN)
+                )
+            )
         day_list = [first_day + timedelta(days=offset) for offset in range(days)]
         callbacks_per_day = Counter(moment.astimezone(PARIS).date() for moment in callback_times)
         pledges_per_day = Counter(moment.astimezone(PARIS).date() for moment in pledge_times)
@@ -474,6 +491,7 @@ class RequestDesk:
             "overdue": int(overdue or 0),
             "pledges_by_status": {s: pledges_by_status.get(s, (0, 0)) for s in PLEDGE_TRANSITIONS},
             "per_day": [(day, callbacks_per_day[day], pledges_per_day[day]) for day in day_list],
+            "undelivered": undelivered,
         }
 
     @staticmethod

@@ -24,6 +24,31 @@ PREFERRED_TIME_LABELS = {"morning": "Matin", "afternoon": "Après-midi", "any": 
 MASK_TYPE_LABELS = {"surgical": "Chirurgicaux", "ffp2": "FFP2", "fabric": "Tissu / grand public", "other": "Autre"}
 DELIVERY_LABELS = {"drop_off": "Dépôt à la Chambre", "collection": "Collecte"}
 AUTHOR_LABELS = {"artisan": "Artisan", "bot": "crisisbot", "agent": "Conseiller"}
+CHANNEL_LABELS = {"rest": "Web chat", "telegram": "Telegram", "whatsapp": "WhatsApp"}
+# Where a reply is on its way to the artisan (outbound messages only).
+DELIVERY_STATUS_LABELS = {
+    "pending": "En attente d’envoi",
+    "sent": "Envoyé",
+    "delivered": "Distribué",
+    "read": "Lu",
+    "failed": "Non remis",
+    "held": "Retenu (fenêtre WhatsApp de 24 h fermée)",
+}
+# What an artisan sent that is not text, as the channel recorded it.
+KIND_LABELS = {
+    "photo": "Photo",
+    "video": "Vidéo",
+    "voice": "Message vocal",
+    "audio": "Fichier audio",
+    "sticker": "Autocollant",
+    "document": "Document",
+    "location": "Position",
+    "contact": "Fiche contact",
+    "edited": "Message modifié",
+    "reaction": "Réaction",
+    "system": "Notification WhatsApp",
+    "other": "Contenu non pris en charge",
+}
 
 
 def label(labels: dict[str, str], code: str | None) -> str:
@@ -45,6 +70,9 @@ FILTERS = {
     "mask_label": lambda code: label(MASK_TYPE_LABELS, code),
     "delivery_label": lambda code: label(DELIVERY_LABELS, code),
     "author_label": lambda code: label(AUTHOR_LABELS, code),
+    "channel_label": lambda code: label(CHANNEL_LABELS, code),
+    "delivery_status_label": lambda code: label(DELIVERY_STATUS_LABELS, code),
+    "kind_label": lambda code: label(KIND_LABELS, code),
 }
 
 

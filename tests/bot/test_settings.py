@@ -67,3 +67,44 @@ def test_chamber_hours_and_closed_days_are_read() -> None:
     settings = Settings.from_env({"CHAMBER_PHONE_HOURS": "mon-fri 08:30-18:00", "CHAMBER_CLOSED_DAYS": "2020-12-25"})
     assert [str(i) for i in settings.chamber_hours.weekly[0]] == ["08:30-18:00"]
     assert len(settings.chamber_hours.closed_days) == 1
+
+
+def test_channels_are_off_until_their_token_is_set() -> None:
+    settings = Settings.from_env({})
+    assert not settings.telegram_enabled and not settings.whatsapp_enabled
+
+
+def test_telegram_in_webhook_mode_needs_a_valid_secret() -> None:
+    with pytest.raises(ConfigurationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        Settings.from_env({"TELEGRAM_BOT_TOKEN": "1:abc"})
+    with pytest.raises(ConfigurationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        Settings.from_env({"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_WEBHOOK_SECRET": "has spaces"})
+    polling = Settings.from_env({"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_MODE": "Polling"})
+    assert polling.telegram_enabled and polling.telegram_mode == "polling"
+    with pytest.raises(ConfigurationError, match="TELEGRAM_MODE"):
+        Settings.from_env({"TELEGRAM_BOT_TOKEN": "1:abc", "TELEGRAM_MODE": "push"})
+
+
+def test_whatsapp_names_every_missing_setting() -> None:
+    with pytest.raises(ConfigurationError, match="WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN are missing"):
+        Settings.from_env({"WHATSAPP_ACCESS_TOKEN": "EAAG", "WHATSAPP_PHONE_NUMBER_ID": "123"})
+    settings = Settings.from_env(
+        {
+            "WHATSAPP_ACCESS_TOKEN": "EAAG",
+            "WHATSAPP_APP_SECRET": "s",
+            "WHATSAPP_VERIFY_TOKEN": "v",
+            "WHATSAPP_PHONE_NUMBER_ID": "123",
+            "WHATSAPP_API_URL": "http://127.0.0.1:9999/v21.0/",
+        }
+    )
+    assert settings.whatsapp_enabled and settings.whatsapp_api_url == "http://127.0.0.1:9999/v21.0"
+
+
+def test_channel_secrets_never_show_in_the_settings_repr() -> None:
+    settings = Settings.from_env(
+        {"TELEGRAM_BOT_TOKEN": "1:secret-token", "TELEGRAM_WEBHOOK_SECRET": "hook-secret",
+         "WHATSAPP_ACCESS_TOKEN": "EAAGsecret", "WHATSAPP_APP_SECRET": "app-secret",
+         "WHATSAPP_VERIFY_TOKEN": "verify-secret", "WHATSAPP_PHONE_NUMBER_ID": "123"}
+    )
+    shown = repr(settings)
+    assert not any(s in shown for s in ("secret-token", "hook-secret", "EAAGsecret", "app-secret", "verify-secret"))

@@ -40,3 +40,36 @@ async def test_the_dashboard_page(browser, agent, seed, desk, clock) -> None:
     assert page.count('<rect class="callbacks"') == 30 and page.count('<rect class="pledges"') == 30
     assert "<tr><td>06/04/2020</td><td>2</td><td>2</td></tr>" in page  # the table under the chart
     assert "<script" not in page and "style=" not in page  # no script, nothing the CSP would block
+
+
+async def test_replies_that_did_not_reach_the_artisan_are_listed_with_the_reason(browser, agent, client) -> None:
+    from bot import keys
+    from bot.storage import MessageStatus
+    from bot.storage.message_log import Inbound
+
+    log = client.app[keys.MESSAGE_LOG]
+    stored = await log.store_inbound(Inbound("whatsapp", "33612345678", "bonjour", platform_message_id="wamid.a"))
+    held, refused, fine = await log.record_answer(
+        stored.message, [{"text": "Réponse retenue"}, {"text": "Réponse refusée"}, {"text": "Réponse partie"}]
+    )
+    await log.record_delivery(held, MessageStatus.HELD, error="Fenêtre de 24 h fermée")
+    await log.record_delivery(refused, MessageStatus.FAILED, error="131026: Message undeliverable")
+    await log.record_delivery(fine, MessageStatus.SENT, platform_message_id="wamid.b")
+    await browser.login(agent.email)
+    page = await (await browser.get("/staff/dashboard")).text()
+    table = page.split('id="undelivered"')[1].split("</table>")[0]
+    assert "Réponse retenue" in table and "Fenêtre de 24 h fermée" in table
+    assert "Réponse refusée" in table and "131026: Message undeliverable" in table
+    assert "Réponse partie" not in table
+    assert f'/staff/conversations/{stored.conversation.id}' in table
+
+    transcript = await (await browser.get(f"/staff/conversations/{stored.conversation.id}")).text()
+    assert "Canal : WhatsApp" in transcript
+    assert "Retenu (fenêtre WhatsApp de 24 h fermée) : Fenêtre de 24 h fermée" in transcript
+    assert "Non remis : 131026: Message undeliverable" in transcript and ">Envoyé<" in transcript
+
+
+async def test_the_dashboard_says_when_every_reply_went_out(browser, agent) -> None:
+    await browser.login(agent.email)
+    page = await (await browser.get("/staff/dashboard")).text()
+    assert 'id="undelivered-none"' in page
