@@ -126,15 +126,19 @@ class Outbox:
 
     async def _drain(self, conversation_id: str) -> None:
         queue = self._queues[conversation_id]
+        external_id: str | None = None
         try:
-            # The artisan wrote again: messages held while the window was closed go first.
-            if queue and queue[0].channel in self._channels:
-                for message in reversed(await self._log.release_held(conversation_id)):
-                    queue.appendleft(message)
             while queue:
                 message = queue[0]
                 try:
-                    done = await self._attempt(message)
+                    if external_id is None:
+                        external_id = await self._log.external_id(conversation_id)
+                        if self._channels[message.channel].has_reply_window:
+                            # The artisan wrote again: messages held while the window was closed go first.
+                            for held in reversed(await self._log.release_held(conversation_id)):
+                                queue.appendleft(held)
+                            message = queue[0]
+                    done = await self._attempt(message, external_id)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -154,10 +158,12 @@ class Outbox:
             if not self._tasks:
                 self._idle.set()
 
-    async def _attempt(self, message: Message) -> bool:
+    async def _attempt(self, message: Message, external_id: str) -> bool:
         """One try at sending `message`; True once it needs no other (sent, failed for good, or held)."""
         channel = self._channels[message.channel]
-        external_id, last_inbound_at = await self._log.delivery_target(message.conversation_id)
+        last_inbound_at = (
+            await self._log.last_inbound_at(message.conversation_id) if channel.has_reply_window else None
+        )
         await self._wait_turn(channel, message.conversation_id)
         payload = message.payload or {}
         outgoing = Outgoing(

@@ -125,6 +125,10 @@ class PushChannel(abc.ABC):
 
     name: str
     rate_limit: RateLimit
+    # True when the platform takes free replies only for a while after the artisan's last message (WhatsApp's
+    # 24 hours): the outbox then gives send() that message's time, and re-sends held messages when the
+    # artisan writes again.
+    has_reply_window: bool = False
 
     @abc.abstractmethod
     def routes(self) -> list[web.RouteDef]:

@@ -225,22 +225,29 @@ class MessageLog:
             )
             return list(rows)
 
-    async def delivery_target(self, conversation_id: str) -> tuple[str, datetime | None]:
-        """Where a conversation's messages go (the platform's chat id), and when the artisan last wrote."""
+    async def external_id(self, conversation_id: str) -> str:
+        """The platform's id of a conversation's chat: where its messages go."""
         async with self._sessionmaker() as session:
             external_id = await session.scalar(
                 select(Conversation.external_id).where(Conversation.id == conversation_id)
             )
-            last_inbound_at = await session.scalar(
+        if external_id is None:
+            raise LookupError(f"no conversation {conversation_id}")
+        return external_id
+
+    async def last_inbound_at(self, conversation_id: str) -> datetime | None:
+        """When the artisan last wrote in a conversation (WhatsApp's 24-hour window), None if never."""
+        async with self._sessionmaker() as session:
+            last = await session.scalar(
                 select(func.max(Message.created_at)).where(
                     Message.conversation_id == conversation_id, Message.direction == Direction.IN
                 )
             )
-        if external_id is None:
-            raise LookupError(f"no conversation {conversation_id}")
-        if last_inbound_at is not None and last_inbound_at.tzinfo is None:  # SQLite forgets the zone here
-            last_inbound_at = last_inbound_at.replace(tzinfo=UTC)
-        return external_id, last_inbound_at
+        if isinstance(last, str):  # SQLite returns an aggregate of timestamps as text
+            last = datetime.fromisoformat(last)
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)
+        return last
 
     async def record_delivery(
         self,

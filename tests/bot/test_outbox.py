@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
@@ -24,6 +25,7 @@ class ScriptedChannel(PushChannel):
     """A platform that answers each send as `script(outgoing, attempt)` says, and records what it accepted."""
 
     name = "scripted"
+    has_reply_window = True
 
     def __init__(self, script: Callable[[Outgoing, int], None] | None = None, rate_limit: RateLimit = FAST) -> None:
         self.rate_limit = rate_limit
@@ -79,6 +81,9 @@ async def test_each_conversation_is_sent_in_order_and_conversations_in_parallel(
     for chat in ("anne", "bruno", "chloe"):
         assert channel.texts_to(chat) == [f"{chat} {i}" for i in range(5)]
     assert channel.most_at_once > 1, "conversations wait for no one but themselves"
+    # The channel learns when the artisan last wrote (WhatsApp's 24-hour window), as an aware UTC time.
+    ages = [datetime.now(UTC) - m.last_inbound_at for m in channel.accepted]
+    assert all(timedelta(0) <= age < timedelta(seconds=30) for age in ages)
     sent = await log.pending_outbound(["scripted"])
     assert sent == []
 
