@@ -3,7 +3,9 @@
 It starts the whole assistant (`crisisbot run`, with Rasa's REST channel enabled beside ours), then sends the
 same French conversations through the gateway's `/webhooks/rest/webhook` and straight to Rasa's
 `/webhooks/rest/webhook`, alternating rounds so both see the same machine. It prints latency percentiles,
-messages per second, the gateway/Rasa ratio, and the peak memory of each process. It asserts nothing.
+messages per second, the gateway/Rasa ratio, and the peak memory of each process. Then a burst of webhook
+deliveries on Telegram and WhatsApp (bench/burst.py), against local fakes of the two platforms: webhook and
+reply latencies, lost and repeated messages. It asserts nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.devstack import start_stack, stop_stack
+from bench import burst
+from bot.devstack import channels_env, start_stack, stop_stack
+from bot.fakes.telegram import FakeTelegram
+from bot.fakes.whatsapp import FakeWhatsApp
 from bot.settings import ROOT
 
 CONVERSATIONS = [
@@ -133,6 +138,9 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=24, help="conversations per round and endpoint")
     parser.add_argument("--concurrency", type=int, default=8, help="conversations at once in the loaded run")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--burst-conversations", type=int, default=100, help="conversations per channel in the burst")
+    parser.add_argument("--burst-messages", type=int, default=10, help="messages per conversation in the burst")
+    parser.add_argument("--only-burst", action="store_true", help="skip the web chat comparison")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="crisisbot-bench-"))
@@ -141,25 +149,30 @@ def main() -> int:
         (ROOT / "credentials.yml").read_text() + "\n# The benchmark compares with Rasa's own REST channel.\nrest:\n"
     )
     print(f"Starting the assistant for the benchmark (log: {work / 'stack.log'})...", flush=True)
+    telegram, whatsapp = FakeTelegram().start(), FakeWhatsApp().start()
     stack = start_stack(
         work,
         f"sqlite:///{work / 'bench.db'}",
-        {"RASA_CREDENTIALS": str(credentials), "LOG_LEVEL": "WARNING"},
+        {"RASA_CREDENTIALS": str(credentials), "LOG_LEVEL": "WARNING", **channels_env(telegram, whatsapp)},
     )
     try:
         gateway_url, rasa_url = stack.url, stack.settings.rasa_url
-        sequential = asyncio.run(measure(gateway_url, rasa_url, 1, len(CONVERSATIONS), 2))
-        report("One conversation at a time (latency without queueing)", sequential)
-        loaded = asyncio.run(measure(gateway_url, rasa_url, args.concurrency, args.conversations, args.rounds))
-        report(
-            f"{args.concurrency} conversations at once, {args.rounds} rounds of {args.conversations} per endpoint",
-            loaded,
-        )
+        if not args.only_burst:
+            sequential = asyncio.run(measure(gateway_url, rasa_url, 1, len(CONVERSATIONS), 2))
+            report("One conversation at a time (latency without queueing)", sequential)
+            loaded = asyncio.run(measure(gateway_url, rasa_url, args.concurrency, args.conversations, args.rounds))
+            report(
+                f"{args.concurrency} conversations at once, {args.rounds} rounds of {args.conversations} per endpoint",
+                loaded,
+            )
+        asyncio.run(burst.run(stack, telegram, whatsapp, args.burst_conversations, args.burst_messages))
         print("\nPeak memory (VmHWM)")
         for role, pid in process_tree(stack.process.pid).items():
             print(f"  {role:<14} {peak_memory_mib(pid):>8.0f} MiB")
     finally:
         stop_stack(stack)
+        telegram.stop()
+        whatsapp.stop()
     return 0
 
 

@@ -84,8 +84,12 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-async def router_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The outbox, then the router that feeds it; both resume what a stop left unfinished."""
+async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The router, the outbox it feeds, and the push channels; then both resume what a stop left unfinished.
+
+    Channels connect (clients opened, webhook registered, polling started) before the outbox resumes sending
+    through them, and disconnect only after the router and the outbox have stopped.
+    """
     settings = app[keys.SETTINGS]
     outbox = Outbox(app[keys.MESSAGE_LOG], app[keys.CHANNELS])
     router = ConversationRouter(
@@ -96,23 +100,18 @@ async def router_ctx(app: web.Application) -> AsyncIterator[None]:
         deliver=outbox.enqueue,
     )
     app[keys.OUTBOX], app[keys.ROUTER] = outbox, router
-    await outbox.recover()
-    await router.recover()
-    yield
-    await router.close()
-    await outbox.close()
-
-
-async def channels_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Connect the push channels last (a webhook registered, polling started), once messages can be stored."""
     started: list[PushChannel] = []
     try:
         for channel in app[keys.CHANNELS]:
             await channel.start(app)
             started.append(channel)
             logger.info("Channel %s is on", channel.name)
+        await outbox.recover()
+        await router.recover()
         yield
     finally:
+        await router.close()
+        await outbox.close()
         for channel in reversed(started):
             await channel.stop()
 
@@ -151,7 +150,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.SETTINGS] = settings
     app[keys.PASSWORDS] = Passwords()
     app[keys.CHANNELS] = channels = push_channels(settings)
-    app.cleanup_ctx.extend([database_ctx, staff_ctx, engine_ctx, router_ctx, channels_ctx])
+    app.cleanup_ctx.extend([database_ctx, staff_ctx, engine_ctx, message_path_ctx])
     setup_templates(app)
     app.router.add_routes(
         [

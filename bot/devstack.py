@@ -74,6 +74,25 @@ def wait_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
     asyncio.run(poll())
 
 
+TELEGRAM_WEBHOOK_SECRET = "stack-webhook-secret"
+WHATSAPP_VERIFY_TOKEN = "stack-verify-token"
+
+
+def channels_env(telegram, whatsapp) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The settings that turn on Telegram and WhatsApp, pointed at fakes (bot.fakes) of the two platforms."""
+    return {
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_URL": telegram.url,
+        "TELEGRAM_MODE": "webhook",
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_WEBHOOK_SECRET,
+        "WHATSAPP_ACCESS_TOKEN": whatsapp.access_token,
+        "WHATSAPP_APP_SECRET": whatsapp.app_secret,
+        "WHATSAPP_VERIFY_TOKEN": WHATSAPP_VERIFY_TOKEN,
+        "WHATSAPP_PHONE_NUMBER_ID": whatsapp.phone_number_id,
+        "WHATSAPP_API_URL": whatsapp.url,
+    }
+
+
 def start_stack(tmp: Path, database_url: str, extra_env: dict[str, str] | None = None) -> Stack:
     # `make test` trains before the tests; a bare pytest run trains here, outside the start-up timeout.
     ensure_model(Settings())
@@ -85,8 +104,10 @@ def start_stack(tmp: Path, database_url: str, extra_env: dict[str, str] | None =
         database_url=database_url,
         engine_token=secrets.token_urlsafe(24),
     )
+    # Channels are on only when the caller asks (a developer's own TELEGRAM_* must not reach the tests).
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WHATSAPP_"))}
     env = dict(
-        os.environ,
+        inherited,
         PORT=str(settings.port),
         RASA_PORT=str(settings.rasa_port),
         ACTIONS_PORT=str(settings.actions_port),

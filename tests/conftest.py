@@ -1,7 +1,8 @@
 """Fixtures shared by the gateway's tests: databases (SQLite and the local PostgreSQL) and the running stack.
 
 The stack (`crisisbot run`: action server, Rasa, gateway) starts once per test session, on free ports and a
-database of its own, with the model `make test` trained; every test that needs Rasa uses it.
+database of its own, with the model `make test` trained; every test that needs Rasa uses it. Its Telegram and
+WhatsApp channels are on, pointed at local fakes of the two platforms' HTTP APIs (bot/fakes/).
 """
 
 from __future__ import annotations
@@ -15,15 +16,33 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.devstack import Stack, start_stack, stop_stack
+from bot.devstack import Stack, channels_env, start_stack, stop_stack
+from bot.fakes.telegram import FakeTelegram
+from bot.fakes.whatsapp import FakeWhatsApp
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def fake_telegram() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_whatsapp() -> Iterator[FakeWhatsApp]:
+    fake = FakeWhatsApp().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, fake_telegram: FakeTelegram, fake_whatsapp: FakeWhatsApp
+) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("stack")
-    running = start_stack(tmp, f"sqlite:///{tmp / 'crisisbot.db'}")
+    running = start_stack(tmp, f"sqlite:///{tmp / 'crisisbot.db'}", channels_env(fake_telegram, fake_whatsapp))
     yield running
     stop_stack(running)
 

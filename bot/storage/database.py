@@ -25,13 +25,16 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 
 def create_engine(database_url: str) -> AsyncEngine:
-    """An asyncio engine for DATABASE_URL; SQLite gets WAL and a busy timeout for concurrent writers."""
+    """An asyncio engine for DATABASE_URL; SQLite gets WAL and a busy timeout for concurrent writers.
+
+    Errors never quote the statement's parameters (message texts, names, phones) into logs.
+    """
     url = async_database_url(database_url)
     _ensure_sqlite_folder(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
 
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]

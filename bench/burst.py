@@ -1,0 +1,213 @@
+"""A burst of webhook deliveries on Telegram and WhatsApp: how fast the gateway answers the platform, how soon
+the artisan gets the reply, and whether anything was lost or repeated.
+
+Per channel, `conversations` artisans each send `messages` messages as fast as the platform would post them
+(each conversation in order, all conversations at once), and a few updates are delivered twice, as platforms
+do when they miss our answer. The replies reach local fakes of the two platforms (bot/fakes/), in this
+process, so a reply's arrival time and the webhook's send time share one clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+from sqlalchemy import select
+
+from bot.devstack import TELEGRAM_WEBHOOK_SECRET, Stack
+from bot.fakes import telegram as tg
+from bot.fakes import whatsapp as wa
+from bot.storage import Direction, MessageStatus, create_engine, create_sessionmaker
+from bot.storage.models import Message
+
+SCRIPT = [
+    "bonjour",
+    "c quoi le fonds de solidarite",
+    "et le pge ?",
+    "chomage partiel pr mes 2 salariés comment faire",
+    "je peux reporter mes cotisations urssaf ?",
+    "mon loyer je peux pas le payer",
+    "la banque me refuse le pret",
+    "je suis coiffeuse je peux rouvrir quand",
+    "merci bcp",
+    "au revoir",
+]
+# One update in this many is delivered a second time.
+REDELIVER_ONE_IN = 20
+
+
+@dataclass
+class Burst:
+    channel: str
+    # platform message id of the inbound → when its webhook was posted (time.monotonic)
+    posted_at: dict[str, float] = field(default_factory=dict)
+    webhook_ms: list[float] = field(default_factory=list)
+    refused: int = 0
+    redelivered: int = 0
+    elapsed: float = 0.0
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+
+
+async def _post(session: aiohttp.ClientSession, burst: Burst, url: str, data: bytes, headers: dict, key: str) -> None:
+    started = time.monotonic()
+    burst.posted_at.setdefault(key, started)
+    try:
+        async with session.post(url, data=data, headers=headers) as response:
+            await response.read()
+            ok = response.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        ok = False
+    burst.webhook_ms.append((time.monotonic() - started) * 1000)
+    if not ok:
+        burst.refused += 1
+
+
+async def telegram_burst(stack: Stack, conversations: int, messages: int) -> Burst:
+    burst = Burst("telegram")
+    url = f"{stack.url}/webhooks/telegram/webhook"
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_WEBHOOK_SECRET}
+    update_ids = itertools.count(random.randrange(10**6, 10**8))
+    chats = random.sample(range(10**8, 10**9), conversations)
+
+    async def artisan(session: aiohttp.ClientSession, chat_id: int) -> None:
+        for text in (SCRIPT * messages)[:messages]:
+            update = tg.text_update(next(update_ids), chat_id, text)
+            body = json.dumps(update).encode()
+            key = f"u{update['update_id']}"
+            await _post(session, burst, url, body, headers, key)
+            if random.randrange(REDELIVER_ONE_IN) == 0:
+                burst.redelivered += 1
+                await _post(session, burst, url, body, headers, key)
+
+    await _run(burst, [artisan] * conversations, chats)
+    return burst
+
+
+async def whatsapp_burst(stack: Stack, fake: wa.FakeWhatsApp, conversations: int, messages: int) -> Burst:
+    burst = Burst("whatsapp")
+    url = f"{stack.url}/webhooks/whatsapp/webhook"
+    numbers = [f"33{n}" for n in random.sample(range(600000000, 799999999), conversations)]
+
+    async def artisan(session: aiohttp.ClientSession, wa_id: str) -> None:
+        for i, text in enumerate((SCRIPT * messages)[:messages]):
+            body = wa.text_message(wa_id, text)
+            key = body["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+            raw, headers = fake.signed(body)
+            headers = {"Content-Type": "application/json", **headers}
+            await _post(session, burst, url, raw, headers, key)
+            if random.randrange(REDELIVER_ONE_IN) == 0:
+                burst.redelivered += 1
+                await _post(session, burst, url, raw, headers, key)
+
+    await _run(burst, [artisan] * conversations, numbers)
+    return burst
+
+
+async def _run(burst: Burst, artisans: list, ids: list) -> None:  # type: ignore[type-arg]
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
+        started = time.monotonic()
+        await asyncio.gather(*(artisan(session, id_) for artisan, id_ in zip(artisans, ids)))
+        burst.elapsed = time.monotonic() - started
+
+
+@dataclass
+class Outcome:
+    stored: int
+    lost: int
+    duplicated: int
+    replies: int
+    reply_ms: list[float]
+    drained_in: float
+
+
+async def settle(
+    stack: Stack, burst: Burst, received: Callable[[], dict[str, float]], timeout: float = 600
+) -> Outcome:
+    """Wait until every stored message is answered and every reply has left; then count and match.
+
+    `received()` maps each platform id the fake received (a Telegram "chat:message_id", a WhatsApp wamid) to
+    when it arrived there.
+    """
+    engine = create_engine(stack.settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    started = time.monotonic()
+    try:
+        while True:
+            async with sessionmaker() as session:
+                rows = list(await session.scalars(select(Message).where(Message.channel == burst.channel)))
+            inbound = {m.platform_message_id: m for m in rows if m.direction == Direction.IN}
+            outbound = [m for m in rows if m.direction == Direction.OUT]
+            busy = any(m.status == MessageStatus.RECEIVED for m in inbound.values()) or any(
+                m.status == MessageStatus.PENDING for m in outbound
+            )
+            if not busy and len(inbound) >= len(burst.posted_at) or time.monotonic() - started > timeout:
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()
+    drained_in = time.monotonic() - started
+    sent_ids = received()
+    by_inbound: dict[int, list[Message]] = {}
+    for m in outbound:
+        by_inbound.setdefault(m.reply_to_id, []).append(m)
+    lost = 0
+    reply_ms = []
+    for key, posted in burst.posted_at.items():
+        message = inbound.get(key)
+        replies = by_inbound.get(message.id, []) if message is not None else []
+        arrived = [sent_ids.get(r.platform_message_id) for r in replies]
+        if message is None or not replies or None in arrived:
+            lost += 1
+            continue
+        reply_ms.append((min(arrived) - posted) * 1000)
+    ours = {m.platform_message_id for m in outbound}
+    # Sent to the platform but not recorded as one of our replies, or recorded twice: a repeat.
+    duplicated = sum(1 for platform_id in sent_ids if platform_id not in ours)
+    duplicated += len(outbound) - len({m.platform_message_id for m in outbound if m.platform_message_id})
+    return Outcome(len(inbound), lost, duplicated, len(outbound), reply_ms, drained_in)
+
+
+def print_report(burst: Burst, outcome: Outcome) -> None:
+    deliveries = len(burst.webhook_ms)
+    print(
+        f"  {burst.channel:<9} {deliveries:>6} {burst.redelivered:>6} {burst.refused:>7} "
+        f"{percentile(burst.webhook_ms, 50):>8.1f} {percentile(burst.webhook_ms, 99):>8.1f} "
+        f"{percentile(outcome.reply_ms, 50) / 1000:>8.1f} {percentile(outcome.reply_ms, 99) / 1000:>8.1f} "
+        f"{outcome.lost:>5} {outcome.duplicated:>5} {deliveries / burst.elapsed:>7.0f} {outcome.drained_in:>8.1f}"
+    )
+
+
+def header() -> None:
+    print(
+        f"  {'channel':<9} {'posts':>6} {'again':>6} {'refused':>7} {'hook p50':>8} {'hook p99':>8} "
+        f"{'reply p50':>8} {'reply p99':>8} {'lost':>5} {'dup':>5} {'posts/s':>7} {'drain s':>8}"
+    )
+    print(f"  {'':<9} {'':>6} {'':>6} {'':>7} {'ms':>8} {'ms':>8} {'s':>8} {'s':>8}")
+
+
+async def run(stack: Stack, telegram: tg.FakeTelegram, whatsapp: wa.FakeWhatsApp, conversations: int, messages: int) -> None:
+    print(f"\nBurst: {conversations} conversations × {messages} messages per channel, 1 in {REDELIVER_ONE_IN} delivered twice")
+    header()
+    for name in ("telegram", "whatsapp"):
+        if name == "telegram":
+            burst = await telegram_burst(stack, conversations, messages)
+            outcome = await settle(
+                stack, burst, lambda: {f"{m['chat_id']}:{m['message_id']}": m["at"] for m in list(telegram.sent)}
+            )
+        else:
+            burst = await whatsapp_burst(stack, whatsapp, conversations, messages)
+            outcome = await settle(stack, burst, lambda: {m["id"]: m["at"] for m in list(whatsapp.sent)})
+        print_report(burst, outcome)

@@ -1,0 +1,385 @@
+"""Telegram and WhatsApp on the whole stack: real gateway, Rasa and action server; fakes of the two platforms.
+
+The artisan's side is played with real payloads (python-telegram-bot's own classes, WhatsApp's webhook bodies)
+posted to the gateway's webhooks; the bot's side is what reached the fake platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import random
+import re
+import signal
+from collections.abc import Iterator
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.devstack import TELEGRAM_WEBHOOK_SECRET, Stack
+from bot.fakes import telegram as tg
+from bot.fakes import whatsapp as wa
+from bot.storage import Direction, MessageStatus, create_engine, create_sessionmaker
+from bot.storage.models import CallbackRequest, Conversation, Message
+
+pytestmark = pytest.mark.stack
+
+TELEGRAM_WEBHOOK = "/webhooks/telegram/webhook"
+WHATSAPP_WEBHOOK = "/webhooks/whatsapp/webhook"
+# Update ids are unique per bot: one counter for the session, started anywhere.
+_update_ids: Iterator[int] = itertools.count(random.randrange(10**6, 10**8))
+
+
+class Database:
+    """The stack's own database, read the way an operator would."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._engine = create_engine(stack.settings.database_url)
+        self._sessionmaker = create_sessionmaker(self._engine)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def conversation(self, channel: str, external_id: str) -> Conversation | None:
+        async with self._sessionmaker() as session:
+            return await session.scalar(
+                select(Conversation).where(Conversation.channel == channel, Conversation.external_id == external_id)
+            )
+
+    async def messages(self, channel: str, external_id: str) -> list[Message]:
+        async with self._sessionmaker() as session:
+            rows = await session.scalars(
+                select(Message)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(Conversation.channel == channel, Conversation.external_id == external_id)
+                .order_by(Message.id)
+            )
+            return list(rows)
+
+    async def settled(self, channel: str, external_id: str, inbound: int) -> bool:
+        """True once `inbound` artisan messages are stored and answered, and every reply has left the outbox."""
+        messages = await self.messages(channel, external_id)
+        received = [m for m in messages if m.direction == Direction.IN]
+        return (
+            len(received) >= inbound
+            and all(m.status != MessageStatus.RECEIVED for m in received)
+            and all(m.status != MessageStatus.PENDING for m in messages if m.direction == Direction.OUT)
+        )
+
+    async def callbacks(self, channel: str, external_id: str) -> list[CallbackRequest]:
+        async with self._sessionmaker() as session:
+            rows = await session.scalars(
+                select(CallbackRequest)
+                .join(Conversation, Conversation.id == CallbackRequest.conversation_id)
+                .where(Conversation.channel == channel, Conversation.external_id == external_id)
+            )
+            return list(rows)
+
+
+@pytest.fixture
+async def db(stack: Stack):
+    database = Database(stack)
+    yield database
+    await database.close()
+
+
+async def until(predicate, timeout: float = 60, what: str = "the condition") -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+class TelegramArtisan:
+    """An artisan on Telegram: each update goes to the gateway's webhook as Telegram would post it."""
+
+    def __init__(self, session: aiohttp.ClientSession, stack: Stack, fake: tg.FakeTelegram, db: Database) -> None:
+        self.session, self.stack, self.fake, self.db = session, stack, fake, db
+        self.chat_id = random.randrange(10**8, 10**9)
+        self.sent = 0
+
+    async def post(self, update: dict, secret: str | None = TELEGRAM_WEBHOOK_SECRET) -> int:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        async with self.session.post(f"{self.stack.url}{TELEGRAM_WEBHOOK}", json=update, headers=headers) as response:
+            return response.status
+
+    async def deliver(self, update: dict) -> list[dict]:
+        """Post one update (a new message), wait until it is answered and sent; what reached the artisan."""
+        before = len(self.replies())
+        assert await self.post(update) == 200
+        self.sent += 1
+        await until(lambda: self.db.settled("telegram", str(self.chat_id), self.sent), what="the answer")
+        return self.replies()[before:]
+
+    async def say(self, text: str) -> str:
+        return "\n".join(r["text"] for r in await self.deliver(tg.text_update(next(_update_ids), self.chat_id, text)))
+
+    async def press(self, title: str) -> str:
+        """Press the inline button `title` of the last message that had buttons."""
+        keyboards = [r["reply_markup"] for r in self.replies() if (r.get("reply_markup") or {}).get("inline_keyboard")]
+        assert keyboards, "no inline keyboard was sent"
+        buttons = [button for row in keyboards[-1]["inline_keyboard"] for button in row]
+        [button] = [b for b in buttons if b["text"] == title] or [None]
+        assert button, f"no button {title!r} among {[b['text'] for b in buttons]}"
+        update = tg.callback_update(next(_update_ids), self.chat_id, button["callback_data"])
+        return "\n".join(r["text"] for r in await self.deliver(update))
+
+    def replies(self) -> list[dict]:
+        return [m for m in self.fake.sent if str(m.get("chat_id")) == str(self.chat_id) and m.get("text")]
+
+
+class WhatsAppArtisan:
+    def __init__(self, session: aiohttp.ClientSession, stack: Stack, fake: wa.FakeWhatsApp, db: Database) -> None:
+        self.session, self.stack, self.fake, self.db = session, stack, fake, db
+        self.wa_id = f"3361{random.randrange(10**7):07d}"  # a French mobile (06 1x xx xx xx)
+        self.sent = 0
+
+    async def post(self, body: dict | bytes, headers: dict[str, str] | None = None) -> int:
+        raw, signed_headers = self.fake.signed(body)
+        async with self.session.post(
+            f"{self.stack.url}{WHATSAPP_WEBHOOK}",
+            data=raw,
+            headers={"Content-Type": "application/json", **(signed_headers if headers is None else headers)},
+        ) as response:
+            return response.status
+
+    async def deliver(self, body: dict) -> list[dict]:
+        before = len(self.replies())
+        assert await self.post(body) == 200
+        self.sent += 1
+        await until(lambda: self.db.settled("whatsapp", self.wa_id, self.sent), what="the answer")
+        return self.replies()[before:]
+
+    async def say(self, text: str) -> str:
+        return "\n".join(text_of(r) for r in await self.deliver(wa.text_message(self.wa_id, text)))
+
+    async def press(self, title: str) -> str:
+        """Tap the reply button or list row `title` of the last interactive message."""
+        interactive = [r["interactive"] for r in self.replies() if r.get("type") == "interactive"]
+        assert interactive, "no interactive message was sent"
+        action = interactive[-1]["action"]
+        choices = [(b["reply"]["id"], b["reply"]["title"]) for b in action.get("buttons", [])] + [
+            (row["id"], row["title"]) for section in action.get("sections", []) for row in section["rows"]
+        ]
+        [choice] = [c for c in choices if c[1] == title] or [None]
+        assert choice, f"no choice {title!r} among {[c[1] for c in choices]}"
+        return "\n".join(text_of(r) for r in await self.deliver(wa.button_reply(self.wa_id, *choice)))
+
+    def replies(self) -> list[dict]:
+        return [m for m in self.fake.sent if m.get("to") == self.wa_id]
+
+
+def text_of(sent: dict) -> str:
+    if sent.get("type") == "text":
+        return sent["text"]["body"]
+    if sent.get("type") == "interactive":
+        return sent["interactive"]["body"]["text"]
+    return ""
+
+
+@pytest.fixture
+async def session():
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+# --- Telegram -----------------------------------------------------------------------------------------------
+
+
+async def test_a_callback_request_on_telegram_from_greeting_to_reference(stack, fake_telegram, db, session) -> None:
+    artisan = TelegramArtisan(session, stack, fake_telegram, db)
+    assert "bonjour" in (await artisan.say("/start")).lower()
+    await artisan.say("je voudrais qu'un conseiller me rappelle")
+    asks_phone = await artisan.say("Sophie Martin")
+    assert "téléphone" in asks_phone
+    keyboard = artisan.replies()[-1]["reply_markup"]
+    assert keyboard["keyboard"][0][0]["request_contact"] is True, "Telegram offers to share the number"
+    await artisan.deliver(tg.contact_update(next(_update_ids), artisan.chat_id, "33612345678"))
+    await artisan.say("coiffeuse")
+    await artisan.say("chalon sur saone")
+    await artisan.press("Fonds de solidarité")
+    summary = await artisan.press("Le matin")
+    assert "Sophie Martin" in summary and "06 12 34 56 78" in summary
+    confirmed = await artisan.press("Confirmer")
+    reference = re.search(r"RAP-\d{6}", confirmed)
+    assert reference, confirmed
+
+    [stored] = await db.callbacks("telegram", str(artisan.chat_id))
+    assert (stored.reference, stored.name, stored.phone) == (reference.group(), "Sophie Martin", "+33612345678")
+    pressed = [c for c in fake_telegram.calls if c["method"] == "answerCallbackQuery"]
+    assert len(pressed) >= 3, "every button press is acknowledged, so the phone's spinner stops"
+
+
+async def test_telegram_refuses_a_webhook_without_the_secret_and_stores_nothing(stack, fake_telegram, db, session) -> None:
+    artisan = TelegramArtisan(session, stack, fake_telegram, db)
+    update = tg.text_update(next(_update_ids), artisan.chat_id, "bonjour")
+    assert await artisan.post(update, secret=None) == 401
+    assert await artisan.post(update, secret="not-the-secret") == 403
+    assert await db.conversation("telegram", str(artisan.chat_id)) is None
+
+
+async def test_a_redelivered_telegram_update_is_answered_once(stack, fake_telegram, db, session) -> None:
+    artisan = TelegramArtisan(session, stack, fake_telegram, db)
+    update = tg.text_update(next(_update_ids), artisan.chat_id, "c'est quoi le PGE ?")
+    first = await artisan.deliver(update)
+    assert await artisan.post(update) == 200, "Telegram redelivers when it missed our answer: we say OK"
+    assert await artisan.post(update) == 200
+    await asyncio.sleep(1.5)
+    assert artisan.replies() == first
+    assert [m.direction for m in await db.messages("telegram", str(artisan.chat_id))].count(Direction.IN) == 1
+
+
+async def test_a_photo_gets_a_polite_answer_saying_what_the_bot_reads(stack, fake_telegram, db, session) -> None:
+    artisan = TelegramArtisan(session, stack, fake_telegram, db)
+    [reply] = await artisan.deliver(tg.photo_update(next(_update_ids), artisan.chat_id))
+    assert "images" in reply["text"] and "écrire" in reply["text"]
+
+
+async def test_telegram_flood_control_is_honoured_and_the_reply_arrives_once(stack, fake_telegram, db, session) -> None:
+    artisan = TelegramArtisan(session, stack, fake_telegram, db)
+    fake_telegram.fail_next("sendMessage", status=429, retry_after=1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    replies = await artisan.deliver(tg.text_update(next(_update_ids), artisan.chat_id, "bonjour"))
+    assert loop.time() - started >= 1.0, "nothing is sent before the wait Telegram asked for"
+    assert len(replies) == len({r["message_id"] for r in replies}) and "onjour" in replies[0]["text"]
+    [outbound] = [m for m in await db.messages("telegram", str(artisan.chat_id)) if m.direction == Direction.OUT][:1]
+    assert outbound.attempts == 2 and outbound.status == MessageStatus.SENT
+
+
+async def test_concurrent_telegram_conversations_each_keep_their_order(stack, fake_telegram, db, session) -> None:
+    artisans = [TelegramArtisan(session, stack, fake_telegram, db) for _ in range(8)]
+    script = ["bonjour", "c'est quoi le PGE ?", "merci", "au revoir"]
+
+    async def burst(artisan: TelegramArtisan) -> None:
+        # Every message posted at once, as Telegram does for a fast typist: none waits for the previous answer.
+        for text in script:
+            assert await artisan.post(tg.text_update(next(_update_ids), artisan.chat_id, text)) == 200
+        artisan.sent = len(script)
+
+    await asyncio.gather(*(burst(a) for a in artisans))
+    for artisan in artisans:
+        await until(lambda: db.settled("telegram", str(artisan.chat_id), len(script)), what="every answer")
+        stored = await db.messages("telegram", str(artisan.chat_id))
+        assert [m.text for m in stored if m.direction == Direction.IN] == script
+        assert [m.intent for m in stored if m.direction == Direction.IN] == ["greet", "faq_pge", "thank", "goodbye"]
+        sent_texts = [m.text for m in stored if m.direction == Direction.OUT]
+        assert [r["text"] for r in artisan.replies()] == sent_texts, "replies reach the chat in the answers' order"
+
+
+# --- WhatsApp -----------------------------------------------------------------------------------------------
+
+
+async def test_a_callback_request_on_whatsapp_using_the_number_it_writes_from(stack, fake_whatsapp, db, session) -> None:
+    artisan = WhatsAppArtisan(session, stack, fake_whatsapp, db)
+    await artisan.say("je voudrais qu'un conseiller me rappelle")
+    asks_phone = await artisan.say("Paul Durand")
+    assert "téléphone" in asks_phone
+    await artisan.press("Utiliser ce numéro")
+    stored = await db.messages("whatsapp", artisan.wa_id)
+    assert [m.text for m in stored if m.direction == Direction.IN][-1] == f"+{artisan.wa_id}"
+    await artisan.say("plombier")
+    subjects = await artisan.say("Mâcon")
+    # Eleven subjects: more than a list message holds, so a numbered menu answered with a number.
+    assert "1. Fonds de solidarité" in subjects and "11. Autre" in subjects
+    await artisan.say("1")
+    await artisan.press("Le matin")
+    confirmed = await artisan.press("Confirmer")
+    reference = re.search(r"RAP-\d{6}", confirmed)
+    assert reference, confirmed
+
+    [stored] = await db.callbacks("whatsapp", artisan.wa_id)
+    assert (stored.name, stored.phone, stored.commune_name) == ("Paul Durand", f"+{artisan.wa_id}", "Mâcon")
+
+
+async def test_whatsapp_refuses_a_missing_or_wrong_signature_and_stores_nothing(stack, fake_whatsapp, db, session) -> None:
+    artisan = WhatsAppArtisan(session, stack, fake_whatsapp, db)
+    body = wa.text_message(artisan.wa_id, "bonjour")
+    assert await artisan.post(body, headers={}) == 401
+    assert await artisan.post(body, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64}) == 403
+    assert await db.conversation("whatsapp", artisan.wa_id) is None
+
+
+async def test_whatsapp_verification_handshake(stack, session) -> None:
+    from bot.devstack import WHATSAPP_VERIFY_TOKEN
+
+    query = {"hub.mode": "subscribe", "hub.verify_token": WHATSAPP_VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    async with session.get(f"{stack.url}{WHATSAPP_WEBHOOK}", params=query) as response:
+        assert (response.status, await response.text()) == (200, "1158201444")
+    async with session.get(f"{stack.url}{WHATSAPP_WEBHOOK}", params={**query, "hub.verify_token": "no"}) as response:
+        assert response.status == 403
+
+
+async def test_a_redelivered_whatsapp_message_is_answered_once_and_statuses_are_recorded(
+    stack, fake_whatsapp, db, session
+) -> None:
+    artisan = WhatsAppArtisan(session, stack, fake_whatsapp, db)
+    body = wa.text_message(artisan.wa_id, "comment avoir le fonds de solidarité ?")
+    first = await artisan.deliver(body)
+    assert await artisan.post(body) == 200
+    await asyncio.sleep(1.5)
+    assert artisan.replies() == first
+    [outbound] = [m for m in await db.messages("whatsapp", artisan.wa_id) if m.direction == Direction.OUT][:1]
+    assert outbound.platform_message_id == first[0]["id"]
+
+    for status in ("delivered", "read"):
+        assert await artisan.post(wa.status_update(outbound.platform_message_id, status, recipient_id=artisan.wa_id)) == 200
+    [outbound] = [m for m in await db.messages("whatsapp", artisan.wa_id) if m.direction == Direction.OUT][:1]
+    assert outbound.status == MessageStatus.READ
+
+
+async def test_whatsapp_throughput_limit_backs_off_and_retries(stack, fake_whatsapp, db, session) -> None:
+    artisan = WhatsAppArtisan(session, stack, fake_whatsapp, db)
+    fake_whatsapp.fail_next(code=130429, times=2)
+    replies = await artisan.deliver(wa.text_message(artisan.wa_id, "bonjour"))
+    assert len(replies) >= 1 and "onjour" in text_of(replies[0])
+    [outbound] = [m for m in await db.messages("whatsapp", artisan.wa_id) if m.direction == Direction.OUT][:1]
+    assert (outbound.status, outbound.attempts) == (MessageStatus.SENT, 3)
+
+
+# --- The message path survives the gateway being killed -----------------------------------------------------
+
+
+def gateway_pid(stack: Stack) -> int:
+    for pid in stack.group_pids():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except FileNotFoundError:
+            continue
+        if b"bot" in argv and b"serve" in argv:
+            return pid
+    raise AssertionError("no gateway process in the stack")
+
+
+async def test_the_gateway_killed_mid_conversation_loses_nothing_and_repeats_nothing(
+    stack, fake_telegram, db, session
+) -> None:
+    artisan = TelegramArtisan(session, stack, fake_telegram, db)
+    # Telegram is slow to take our replies, so the kill lands while answers wait in the outbox.
+    fake_telegram.fail_next("sendMessage", status=429, retry_after=3)
+    tried = len([c for c in fake_telegram.calls if c["method"] == "sendMessage"])
+    script = ["bonjour", "c'est quoi le PGE ?", "et le chômage partiel ?", "merci"]
+    for text in script:
+        assert await artisan.post(tg.text_update(next(_update_ids), artisan.chat_id, text)) == 200
+    artisan.sent = len(script)
+    await fake_telegram.until(lambda: len([c for c in fake_telegram.calls if c["method"] == "sendMessage"]) > tried, 60)
+    old = gateway_pid(stack)
+    os.kill(old, signal.SIGKILL)
+
+    async def restarted() -> bool:
+        try:
+            return gateway_pid(stack) != old
+        except AssertionError:
+            return False
+
+    await until(restarted, 60, "the supervisor to restart the gateway")
+    await until(lambda: db.settled("telegram", str(artisan.chat_id), len(script)), 120, "every answer")
+    stored = await db.messages("telegram", str(artisan.chat_id))
+    assert [m.text for m in stored if m.direction == Direction.IN] == script
+    sent = [m.text for m in stored if m.direction == Direction.OUT]
+    assert [r["text"] for r in artisan.replies()] == sent, "every answer reached the artisan once, in order"
+    assert all(m.status == MessageStatus.SENT for m in stored if m.direction == Direction.OUT)
