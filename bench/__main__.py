@@ -140,6 +140,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--burst-conversations", type=int, default=100, help="conversations per channel in the burst")
     parser.add_argument("--burst-messages", type=int, default=10, help="messages per conversation in the burst")
+    parser.add_argument(
+        "--burst-rate", type=float, default=100, help="deliveries per second in the burst (Rasa answers about 50)"
+    )
     parser.add_argument("--only-burst", action="store_true", help="skip the web chat comparison")
     args = parser.parse_args()
 
@@ -165,7 +168,9 @@ def main() -> int:
                 f"{args.concurrency} conversations at once, {args.rounds} rounds of {args.conversations} per endpoint",
                 loaded,
             )
-        asyncio.run(burst.run(stack, telegram, whatsapp, args.burst_conversations, args.burst_messages))
+        asyncio.run(
+            burst.run(stack, telegram, whatsapp, args.burst_conversations, args.burst_messages, args.burst_rate)
+        )
         print("\nPeak memory (VmHWM)")
         for role, pid in process_tree(stack.process.pid).items():
             print(f"  {role:<14} {peak_memory_mib(pid):>8.0f} MiB")

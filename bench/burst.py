@@ -1,9 +1,11 @@
 """A burst of webhook deliveries on Telegram and WhatsApp: how fast the gateway answers the platform, how soon
 the artisan gets the reply, and whether anything was lost or repeated.
 
-Per channel, `conversations` artisans each send `messages` messages as fast as the platform would post them
-(each conversation in order, all conversations at once), and a few updates are delivered twice, as platforms
-do when they miss our answer. The replies reach local fakes of the two platforms (bot/fakes/), in this
+Per channel, `conversations` artisans each send `messages` messages, in order, all conversations at once:
+deliveries arrive at `rate` per second in all (by default about twice what Rasa answers on this machine, so
+Rasa is saturated and its backlog grows), each posted at its time whatever the earlier answers. A few updates
+are delivered twice, as platforms do when they miss our answer. The webhook answer time is what the platform
+sees; the reply time runs from the delivery to the reply reaching the platform. The replies reach local fakes of the two platforms (bot/fakes/), in this
 process, so a reply's arrival time and the webhook's send time share one clock.
 """
 
@@ -74,15 +76,23 @@ async def _post(session: aiohttp.ClientSession, burst: Burst, url: str, data: by
         burst.refused += 1
 
 
-async def telegram_burst(stack: Stack, conversations: int, messages: int) -> Burst:
+async def _at(started: float, offset: float) -> None:
+    """Sleep until `offset` seconds after `started` (at once when late: a late delivery is not skipped)."""
+    delay = started + offset - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+async def telegram_burst(stack: Stack, conversations: int, messages: int, rate: float) -> Burst:
     burst = Burst("telegram")
     url = f"{stack.url}/webhooks/telegram/webhook"
     headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_WEBHOOK_SECRET}
     update_ids = itertools.count(random.randrange(10**6, 10**8))
     chats = random.sample(range(10**8, 10**9), conversations)
 
-    async def artisan(session: aiohttp.ClientSession, chat_id: int) -> None:
-        for text in (SCRIPT * messages)[:messages]:
+    async def artisan(session: aiohttp.ClientSession, started: float, index: int, chat_id: int) -> None:
+        for k, text in enumerate((SCRIPT * messages)[:messages]):
+            await _at(started, (k * conversations + index) / rate)
             update = tg.text_update(next(update_ids), chat_id, text)
             body = json.dumps(update).encode()
             key = f"u{update['update_id']}"
@@ -95,13 +105,14 @@ async def telegram_burst(stack: Stack, conversations: int, messages: int) -> Bur
     return burst
 
 
-async def whatsapp_burst(stack: Stack, fake: wa.FakeWhatsApp, conversations: int, messages: int) -> Burst:
+async def whatsapp_burst(stack: Stack, fake: wa.FakeWhatsApp, conversations: int, messages: int, rate: float) -> Burst:
     burst = Burst("whatsapp")
     url = f"{stack.url}/webhooks/whatsapp/webhook"
     numbers = [f"33{n}" for n in random.sample(range(600000000, 799999999), conversations)]
 
-    async def artisan(session: aiohttp.ClientSession, wa_id: str) -> None:
-        for i, text in enumerate((SCRIPT * messages)[:messages]):
+    async def artisan(session: aiohttp.ClientSession, started: float, index: int, wa_id: str) -> None:
+        for k, text in enumerate((SCRIPT * messages)[:messages]):
+            await _at(started, (k * conversations + index) / rate)
             body = wa.text_message(wa_id, text)
             key = body["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
             raw, headers = fake.signed(body)
@@ -119,7 +130,7 @@ async def _run(burst: Burst, artisans: list, ids: list) -> None:  # type: ignore
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
         started = time.monotonic()
-        await asyncio.gather(*(artisan(session, id_) for artisan, id_ in zip(artisans, ids)))
+        await asyncio.gather(*(artisan(session, started, i, id_) for i, (artisan, id_) in enumerate(zip(artisans, ids))))
         burst.elapsed = time.monotonic() - started
 
 
@@ -198,16 +209,21 @@ def header() -> None:
     print(f"  {'':<9} {'':>6} {'':>6} {'':>7} {'ms':>8} {'ms':>8} {'s':>8} {'s':>8}")
 
 
-async def run(stack: Stack, telegram: tg.FakeTelegram, whatsapp: wa.FakeWhatsApp, conversations: int, messages: int) -> None:
-    print(f"\nBurst: {conversations} conversations × {messages} messages per channel, 1 in {REDELIVER_ONE_IN} delivered twice")
+async def run(
+    stack: Stack, telegram: tg.FakeTelegram, whatsapp: wa.FakeWhatsApp, conversations: int, messages: int, rate: float
+) -> None:
+    print(
+        f"\nBurst: {conversations} conversations × {messages} messages per channel at {rate:.0f} deliveries/s, "
+        f"1 in {REDELIVER_ONE_IN} delivered twice"
+    )
     header()
     for name in ("telegram", "whatsapp"):
         if name == "telegram":
-            burst = await telegram_burst(stack, conversations, messages)
+            burst = await telegram_burst(stack, conversations, messages, rate)
             outcome = await settle(
                 stack, burst, lambda: {f"{m['chat_id']}:{m['message_id']}": m["at"] for m in list(telegram.sent)}
             )
         else:
-            burst = await whatsapp_burst(stack, whatsapp, conversations, messages)
+            burst = await whatsapp_burst(stack, whatsapp, conversations, messages, rate)
             outcome = await settle(stack, burst, lambda: {m["id"]: m["at"] for m in list(whatsapp.sent)})
         print_report(burst, outcome)
