@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 # About two and a half hours of trying (a platform outage) before a message is recorded as failed.
 MAX_ATTEMPTS = 25
+# Sends in flight at once, all channels together: enough to keep the platforms' rates, few enough that a wave
+# of replies never holds the event loop long (webhooks must be answered within milliseconds meanwhile).
+MAX_IN_FLIGHT = 8
 
 
 class TokenBucket:
@@ -59,6 +62,7 @@ class Outbox:
         *,
         backoff: tuple[float, ...] = BACKOFF,
         max_attempts: int = MAX_ATTEMPTS,
+        max_in_flight: int = MAX_IN_FLIGHT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._log = log
@@ -66,6 +70,7 @@ class Outbox:
         self._backoff = backoff
         self._max_attempts = max_attempts
         self._clock = clock
+        self._in_flight = asyncio.Semaphore(max_in_flight)
         self._queues: dict[str, collections.deque[Message]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._chat_buckets: dict[str, TokenBucket] = {}
@@ -176,7 +181,8 @@ class Outbox:
             last_inbound_at=last_inbound_at,
         )
         try:
-            delivery: Delivery = await channel.send(outgoing)
+            async with self._in_flight:
+                delivery: Delivery = await channel.send(outgoing)
         except RetryLater as exc:
             message.attempts = (message.attempts or 0) + 1
             if message.attempts >= self._max_attempts:

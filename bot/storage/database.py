@@ -34,9 +34,10 @@ def create_engine(database_url: str) -> AsyncEngine:
     if make_url(url).get_backend_name() != "sqlite":
         return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
 
-    # One connection: SQLite takes one writer at a time, and writers contending from several connections wait
-    # in its busy handler, which sleeps up to 100 ms between tries. In one queue they take turns at once.
-    engine = create_async_engine(url, hide_parameters=True, pool_size=1, max_overflow=0, pool_timeout=60)
+    # A few connections: with WAL, readers never wait for the writer; SQLite takes one writer at a time and the
+    # others wait in its busy handler, whose sleeps grow with their number. Three kept `make bench`'s webhook
+    # p99 lowest (one queues every reader behind every write; the default fifteen lets writers pile up).
+    engine = create_async_engine(url, hide_parameters=True, pool_size=3, max_overflow=0, pool_timeout=60)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
