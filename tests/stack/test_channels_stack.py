@@ -383,3 +383,95 @@ async def test_the_gateway_killed_mid_conversation_loses_nothing_and_repeats_not
     sent = [m.text for m in stored if m.direction == Direction.OUT]
     assert [r["text"] for r in artisan.replies()] == sent, "every answer reached the artisan once, in order"
     assert all(m.status == MessageStatus.SENT for m in stored if m.direction == Direction.OUT)
+
+
+# --- WhatsApp's 24-hour window on the whole path --------------------------------------------------------------
+
+
+def whatsapp_settings(stack: Stack, fake: wa.FakeWhatsApp, database_url: str, **changes):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from bot.devstack import WHATSAPP_VERIFY_TOKEN
+
+    return replace(
+        stack.settings,
+        database_url=database_url,
+        whatsapp_access_token=fake.access_token,
+        whatsapp_app_secret=fake.app_secret,
+        whatsapp_verify_token=WHATSAPP_VERIFY_TOKEN,
+        whatsapp_phone_number_id=fake.phone_number_id,
+        whatsapp_api_url=fake.url,
+        **changes,
+    )
+
+
+async def age_conversation(database_url: str, wa_id: str, hours: float) -> None:
+    """Move the artisan's messages `hours` into the past, as if the gateway had been down that long."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            conversation_id = await connection.scalar(
+                select(Conversation.id).where(Conversation.channel == "whatsapp", Conversation.external_id == wa_id)
+            )
+            await connection.execute(
+                update(Message)
+                .where(Message.conversation_id == conversation_id)
+                .values(created_at=datetime.now(UTC) - timedelta(hours=hours))
+            )
+    finally:
+        await engine.dispose()
+
+
+async def post_signed(client, fake: wa.FakeWhatsApp, body: dict) -> None:  # type: ignore[no-untyped-def]
+    raw, headers = fake.signed(body)
+    response = await client.post(WHATSAPP_WEBHOOK, data=raw, headers=headers)
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("template", ["", "crisisbot_reponse"])
+async def test_an_answer_due_after_the_24_hour_window_is_held_or_sent_as_the_template(
+    aiohttp_client, stack, fake_whatsapp, sqlite_url, template
+) -> None:
+    from bot import keys
+    from bot.app import create_app
+
+    wa_id = f"3361{random.randrange(10**7):07d}"
+    # The artisan writes while Rasa is down; the gateway stops; a day and more passes.
+    down = await aiohttp_client(create_app(whatsapp_settings(stack, fake_whatsapp, sqlite_url, rasa_port=9)))
+    await post_signed(down, fake_whatsapp, wa.text_message(wa_id, "c'est quoi le PGE ?"))
+    await down.close()
+    await age_conversation(sqlite_url, wa_id, hours=25)
+
+    # Back up: the answer is ready, but WhatsApp's window closed an hour ago.
+    client = await aiohttp_client(
+        create_app(whatsapp_settings(stack, fake_whatsapp, sqlite_url, whatsapp_template=template))
+    )
+    log = client.app[keys.MESSAGE_LOG]
+    conversation = await log.find_conversation("whatsapp", wa_id)
+
+    async def answer_left_the_outbox() -> bool:
+        out = [m for m in await log.transcript(conversation.id) if m.direction == Direction.OUT]
+        return bool(out) and all(m.status != MessageStatus.PENDING for m in out)
+
+    await until(answer_left_the_outbox, what="the late answer to leave the outbox")
+    [late] = [m for m in await log.transcript(conversation.id) if m.direction == Direction.OUT][:1]
+    to_artisan = [m for m in fake_whatsapp.sent if m.get("to") == wa_id]
+    if not template:
+        assert late.status == MessageStatus.HELD and "24 h" in late.error
+        assert to_artisan == [], "no free text outside the window"
+        # The artisan writes again: the held answer goes first, then the answer to the new message.
+        await post_signed(client, fake_whatsapp, wa.text_message(wa_id, "merci"))
+        await fake_whatsapp.until(lambda: len([m for m in fake_whatsapp.sent if m.get("to") == wa_id]) >= 2, 60)
+        texts = fake_whatsapp.texts_to(wa_id)
+        assert "PGE" in texts[0] and late.text.split("\n")[0][:40] in texts[0]
+        assert (await log.get(late.id)).status == MessageStatus.SENT
+    else:
+        assert late.status == MessageStatus.SENT and template in (late.error or "")
+        [sent] = to_artisan
+        assert sent["type"] == "template" and sent["template"]["name"] == template
+        parameter = sent["template"]["components"][0]["parameters"][0]["text"]
+        assert "PGE" in parameter and "\n" not in parameter
