@@ -144,6 +144,9 @@ def main() -> int:
     parser.add_argument(
         "--burst-rate", type=float, default=100, help="deliveries per second in the burst (Rasa answers about 50)"
     )
+    parser.add_argument(
+        "--database-url", default="", help="an empty database to use (default: a fresh SQLite file)"
+    )
     parser.add_argument("--only-burst", action="store_true", help="skip the web chat comparison")
     args = parser.parse_args()
 
@@ -159,7 +162,7 @@ def main() -> int:
     telegram, whatsapp = FakeTelegram().start(), FakeWhatsApp().start()
     stack = start_stack(
         work,
-        f"sqlite:///{work / 'bench.db'}",
+        args.database_url or f"sqlite:///{work / 'bench.db'}",
         {"RASA_CREDENTIALS": str(credentials), "LOG_LEVEL": "WARNING", **channels_env(telegram, whatsapp)},
     )
     try:

@@ -8,6 +8,7 @@ In production each runs as its own service instead; this is for one machine.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -32,12 +33,25 @@ RESTART_DELAYS = (1, 2, 5, 10, 30)
 STABLE_AFTER_SECONDS = 120
 
 
+# Rasa and the action server run at a lower priority than the gateway: when Rasa is saturated, the CPU goes
+# first to the gateway, which must answer the platforms' webhooks within milliseconds (Rasa's backlog waits).
+ENGINE_NICENESS = 5
+
+
+def prepare_child(niceness: int) -> None:
+    """Run in a child before exec: stop with the supervisor, and take its CPU priority."""
+    die_with_parent()
+    if niceness:
+        os.nice(niceness)
+
+
 @dataclass
 class Child:
     name: str
     argv: list[str]
     env: dict[str, str]
     ready_url: str
+    niceness: int = 0
     process: asyncio.subprocess.Process | None = None
     started_at: float = 0.0
     restarts: int = 0
@@ -94,6 +108,7 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
             [rasa, "run", "actions", "--actions", "actions", "--port", str(settings.actions_port)],
             engine_env,
             f"{settings.actions_url}/health",
+            niceness=ENGINE_NICENESS,
         ),
         Child(
             "rasa",
@@ -108,6 +123,7 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
             ],
             engine_env,
             f"{settings.rasa_url}/status?token={settings.engine_token}",
+            niceness=ENGINE_NICENESS,
         ),
         Child(
             "gateway",
@@ -161,7 +177,7 @@ class Supervisor:
             stderr=asyncio.subprocess.STDOUT,
             limit=2**20,
             start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops the children in order
-            preexec_fn=die_with_parent,
+            preexec_fn=functools.partial(prepare_child, child.niceness),
         )
         child.started_at = time.monotonic()
         child.output_task = asyncio.create_task(self._relay_output(child, child.process))

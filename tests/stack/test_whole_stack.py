@@ -113,3 +113,23 @@ async def test_a_crashed_action_server_is_restarted_and_health_says_so(stack: St
                     break
         assert response.status == 200, "the action server came back"
     assert "actions exited with code -9; restarting it" in stack.log()[len(log_before):]
+
+
+def test_rasa_and_the_action_server_yield_the_cpu_to_the_gateway(stack: Stack) -> None:
+    """When Rasa is saturated, the gateway must still answer webhooks at once: the engine runs at nice 5."""
+    niceness = {}
+    for pid in stack.group_pids():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            with open(f"/proc/{pid}/stat") as f:
+                nice = int(f.read().rsplit(")", 1)[1].split()[16])
+        except FileNotFoundError:
+            continue
+        if b"serve" in argv:
+            niceness["gateway"] = nice
+        elif b"actions" in argv and b"run" in argv:
+            niceness["actions"] = nice
+        elif b"run" in argv and any(a.startswith(b"--auth-token=") for a in argv):
+            niceness["rasa"] = nice
+    assert niceness == {"gateway": 0, "actions": 5, "rasa": 5}
