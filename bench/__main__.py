@@ -24,6 +24,7 @@ from pathlib import Path
 import aiohttp
 
 from bench import burst
+from bench.burst import percentile
 from bot.devstack import channels_env, start_stack, stop_stack
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.whatsapp import FakeWhatsApp
@@ -47,12 +48,6 @@ class Target:
     errors: int = 0
     elapsed: float = 0.0
     messages: int = 0
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def converse(session: aiohttp.ClientSession, target: Target, script: list[str]) -> None:

@@ -60,6 +60,7 @@ class Burst:
 
 
 def percentile(values: list[float], p: float) -> float:
+    """The value below which p % of `values` fall (nearest rank); NaN when there are none."""
     ordered = sorted(values)
     if not ordered:
         return float("nan")

@@ -14,7 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import keys
-from bot.channels import PushChannel, json_error, push_channels, rest_routes
+from bot.channels import PushChannel, json_error, push_channels
+from bot.channels.rest import routes as rest_routes
 from bot.conversations import ConversationRouter
 from bot.engine import EngineClient
 from bot.errors import BadMessage

@@ -117,10 +117,6 @@ class Outbox:
         """Wait until nothing is left to send (tests and the benchmark)."""
         await self._idle.wait()
 
-    @property
-    def queued(self) -> int:
-        return sum(len(queue) for queue in self._queues.values())
-
     async def close(self) -> None:
         """Stop sending; what is unsent stays PENDING in the database for recover()."""
         self._closing = True

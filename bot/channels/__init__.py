@@ -7,10 +7,9 @@ The web chat (`rest`) answers in the same HTTP request; Telegram and WhatsApp ar
 from __future__ import annotations
 
 from bot.channels.base import PushChannel, json_error
-from bot.channels.rest import routes as rest_routes
 from bot.settings import Settings
 
-__all__ = ["PushChannel", "json_error", "push_channels", "rest_routes"]
+__all__ = ["PushChannel", "json_error", "push_channels"]
 
 
 def push_channels(settings: Settings) -> list[PushChannel]:
