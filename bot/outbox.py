@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.channels.base import Delivery, DeliveryFailed, Held, Outgoing, PushChannel, RetryLater
 from bot.storage import Message, MessageStatus
-from bot.storage.message_log import MessageLog
+from bot.storage.message_log import WINDOW_CLOSED, MessageLog
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +175,7 @@ class Outbox:
             buttons=list(payload.get("buttons") or []),
             awaiting=(payload.get("custom") or {}).get("awaiting") if isinstance(payload.get("custom"), dict) else None,
             last_inbound_at=last_inbound_at,
+            window_closed=bool(payload.get(WINDOW_CLOSED)),
         )
         try:
             async with self._in_flight:

@@ -61,6 +61,8 @@ class Outgoing:
     awaiting: str | None = None
     # When the artisan last wrote in this conversation (WhatsApp's 24-hour window), None if never.
     last_inbound_at: datetime | None = None
+    # The platform refused this message earlier because its reply window is closed, whatever our clock says.
+    window_closed: bool = False
 
 
 @dataclass(frozen=True)

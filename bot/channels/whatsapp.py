@@ -279,6 +279,16 @@ async def _record_status(app: web.Application, status: dict[str, Any]) -> None:
     error = _status_error(status) if new_status == MessageStatus.FAILED else None
     if new_status == MessageStatus.FAILED and error is None:
         error = "WhatsApp n'a pas pu remettre le message."
+    codes = {_dict(e).get("code") for e in _list(status.get("errors"))}
+    if new_status == MessageStatus.FAILED and WINDOW_CLOSED in codes:
+        # Meta says, after taking it, that the 24-hour window was closed: the template path, or held.
+        template = bool(app[keys.SETTINGS].whatsapp_template)
+        message = await app[keys.MESSAGE_LOG].window_closed_by_platform(
+            CHANNEL, wamid, f"Fenêtre de 24 h fermée selon WhatsApp ({error})", resend=template
+        )
+        if message is not None and template:
+            app[keys.OUTBOX].enqueue([message])
+        return
     found = await app[keys.MESSAGE_LOG].record_platform_status(CHANNEL, wamid, new_status, error=error)
     if new_status == MessageStatus.FAILED:
         logger.warning("WhatsApp: delivery of %s failed: %s", wamid, error)
@@ -474,7 +484,7 @@ class WhatsAppChannel(PushChannel):
     async def send(self, message: Outgoing) -> Delivery:
         if not message.text.strip() and not message.buttons and message.awaiting != "phone":
             return Delivery([], note="Message vide : rien à envoyer.")
-        if not self._window_open(message):
+        if message.window_closed or not self._window_open(message):
             self._progress.pop(message.message_id, None)
             return await self._send_template(message, reason="fenêtre de 24 h fermée")
         requests = self._requests_for(message)

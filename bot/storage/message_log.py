@@ -23,6 +23,10 @@ from bot.storage.models import (
 )
 
 
+# In an outbound message's payload: the platform said its reply window is closed (only a template may go).
+WINDOW_CLOSED = "window_closed"
+
+
 @dataclass(frozen=True)
 class Inbound:
     """One normalized artisan message, as every channel hands it to the log."""
@@ -316,7 +320,10 @@ class MessageLog:
             message.platform_message_id = platform_message_id
 
     async def release_held(self, conversation_id: str) -> list[Message]:
-        """Put a conversation's held messages back in the outbox (the artisan wrote again); oldest first."""
+        """Put a conversation's held messages back in the outbox (the artisan wrote again); oldest first.
+
+        The window is open again: whatever the platform said about it before is forgotten.
+        """
         async with self._sessionmaker() as session:
             held = list(
                 await session.scalars(
@@ -325,16 +332,37 @@ class MessageLog:
                     .order_by(Message.id)
                 )
             )
-            if held:
-                await session.execute(
-                    update(Message)
-                    .where(Message.id.in_([m.id for m in held]), Message.status == MessageStatus.HELD)
-                    .values(status=MessageStatus.PENDING)
-                )
-                await session.commit()
-        for message in held:
-            message.status = MessageStatus.PENDING
+            for message in held:
+                message.status = MessageStatus.PENDING
+                if (message.payload or {}).get(WINDOW_CLOSED):
+                    message.payload = {k: v for k, v in message.payload.items() if k != WINDOW_CLOSED} or None
+            await session.commit()
         return held
+
+    async def window_closed_by_platform(
+        self, channel: str, platform_message_id: str, reason: str, *, resend: bool
+    ) -> Message | None:
+        """The platform refused a message we sent because its reply window is closed (WhatsApp's 131047).
+
+        With `resend` (a template can carry it) the message goes back to the outbox marked so; otherwise it
+        is held until the artisan writes again. None when the id is not one of our messages.
+        """
+        async with self._sessionmaker() as session:
+            message = await session.scalar(
+                select(Message).where(
+                    Message.channel == channel,
+                    Message.platform_message_id == platform_message_id,
+                    Message.direction == Direction.OUT,
+                    Message.status.in_([MessageStatus.SENT, MessageStatus.DELIVERED]),
+                )
+            )
+            if message is None:
+                return None
+            message.status = MessageStatus.PENDING if resend else MessageStatus.HELD
+            message.error = reason
+            message.payload = {**(message.payload or {}), WINDOW_CLOSED: True}
+            await session.commit()
+        return message
 
     async def record_platform_status(
         self, channel: str, platform_message_id: str, status: MessageStatus, error: str | None = None

@@ -421,6 +421,44 @@ async def test_a_failed_status_records_the_reason_for_staff(client, fake: FakeWh
     assert "130472" in error and "experiment" in error
 
 
+WINDOW_CLOSED_ERROR = [{"code": 131047, "title": "Re-engagement message", "error_data": {"details": "More than 24 hours have passed"}}]
+
+
+async def test_meta_reporting_the_window_closed_after_sending_holds_the_reply(client, fake: FakeWhatsApp) -> None:
+    message = await seed_outbound(client, ARTISAN, platform_message_id="wamid.out.late")
+    assert (await post(client, fake, status_update("wamid.out.late", "failed", WINDOW_CLOSED_ERROR))).status == 200
+    status, error = await status_of(client, message.id)
+    assert status == MessageStatus.HELD and "131047" in error
+    await asyncio.sleep(0.2)
+    assert fake.sent_to(ARTISAN) == [], "no free text is tried again outside the window"
+
+    # The artisan writes again: the window is open, the held reply goes as free text, first.
+    assert (await post(client, fake, text_message(ARTISAN, "👍", wamid="wamid.back.again"))).status == 200
+    await fake.until(lambda: fake.texts_to(ARTISAN), timeout=10)
+    [sent, *_] = fake.sent_to(ARTISAN)
+    assert sent["type"] == "text" and sent["text"]["body"] == message.text
+
+
+async def test_meta_reporting_the_window_closed_after_sending_resends_as_the_template(
+    aiohttp_client, settings: Settings, fake: FakeWhatsApp
+) -> None:
+    client = await aiohttp_client(create_app(replace(settings, whatsapp_template=TEMPLATE)))
+    # The artisan wrote a moment ago by our clock: only Meta knows the window closed.
+    assert (await post(client, fake, text_message(ARTISAN, "allo ?", wamid="wamid.recent"))).status == 200
+    message = await seed_outbound(client, ARTISAN, platform_message_id="wamid.out.late2")
+    assert (await post(client, fake, status_update("wamid.out.late2", "failed", WINDOW_CLOSED_ERROR))).status == 200
+    await fake.until(lambda: fake.sent_to(ARTISAN), timeout=10)
+    [sent] = fake.sent_to(ARTISAN)
+    assert sent["type"] == "template" and sent["template"]["name"] == TEMPLATE
+    assert message.text in sent["template"]["components"][0]["parameters"][0]["text"]
+    for _ in range(100):
+        status, note = await status_of(client, message.id)
+        if status == MessageStatus.SENT:
+            break
+        await asyncio.sleep(0.02)
+    assert status == MessageStatus.SENT and TEMPLATE in note
+
+
 async def test_a_status_for_a_message_that_is_not_ours_is_ignored(client, fake: FakeWhatsApp) -> None:
     assert (await post(client, fake, status_update("wamid.someone-else", "delivered"))).status == 200
     assert await all_messages(client) == []
