@@ -19,8 +19,10 @@ from bot.channels.rest import routes as rest_routes
 from bot.conversations import ConversationRouter
 from bot.engine import EngineClient
 from bot.errors import BadMessage
+from bot.handoff import Handoff
 from bot.intake import Intake
 from bot.internal_api import internal_only
+from bot.live import Live
 from bot.internal_api import routes as internal_routes
 from bot.outbox import Outbox
 from bot.settings import Settings
@@ -93,16 +95,26 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
     through them, and disconnect only after the router and the outbox have stopped.
     """
     settings = app[keys.SETTINGS]
-    outbox = Outbox(app[keys.MESSAGE_LOG], app[keys.CHANNELS])
+    live = app[keys.LIVE]
+    outbox = Outbox(
+        app[keys.MESSAGE_LOG],
+        app[keys.CHANNELS],
+        on_delivery=lambda m: live.publish("delivery", conversation_id=m.conversation_id, id=m.id, status=m.status, error=m.error),
+    )
+    handoff = Handoff(
+        create_sessionmaker(app[keys.DATABASE]), app[keys.MESSAGE_LOG], app[keys.ENGINE], live, settings, outbox.enqueue
+    )
     router = ConversationRouter(
         app[keys.MESSAGE_LOG],
         app[keys.ENGINE],
         max_message_chars=settings.max_message_chars,
         concurrency=settings.engine_concurrency,
         deliver=outbox.enqueue,
+        handoff=handoff,
     )
-    app[keys.OUTBOX], app[keys.ROUTER] = outbox, router
+    app[keys.OUTBOX], app[keys.ROUTER], app[keys.HANDOFF] = outbox, router, handoff
     started: list[PushChannel] = []
+    watch: asyncio.Task[None] | None = None
     try:
         for channel in app[keys.CHANNELS]:
             await channel.start(app)
@@ -110,12 +122,25 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
             logger.info("Channel %s is on", channel.name)
         await outbox.recover()
         await router.recover()
+        watch = asyncio.create_task(watch_waiting(handoff, settings.handoff_check_seconds), name="handoff-watch")
         yield
     finally:
+        if watch is not None:
+            watch.cancel()
         await router.close()
         await outbox.close()
         for channel in reversed(started):
             await channel.stop()
+
+
+async def watch_waiting(handoff: Handoff, every: float) -> None:
+    """No conversation waits forever unseen: hand back to the bot those past the maximum wait or the hours."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await handoff.expire_overdue()
+        except Exception:
+            logger.exception("Checking the conversations waiting for an adviser failed")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -154,14 +179,21 @@ async def freeze_startup_objects(_: web.Application) -> None:
     gc.freeze()
 
 
+async def close_consoles(app: web.Application) -> None:
+    """Advisers' console websockets would hold the stop for seconds: they are told to go first."""
+    app[keys.LIVE].close()
+
+
 def create_app(settings: Settings) -> web.Application:
     settings.require_engine_token()
     app = web.Application(middlewares=[errors_as_json, internal_only, staff_access], client_max_size=MAX_BODY_BYTES)
     app[keys.SETTINGS] = settings
     app[keys.PASSWORDS] = Passwords()
+    app[keys.LIVE] = Live()
     app[keys.CHANNELS] = channels = push_channels(settings)
     app.cleanup_ctx.extend([database_ctx, staff_ctx, engine_ctx, message_path_ctx])
     app.on_startup.append(freeze_startup_objects)
+    app.on_shutdown.append(close_consoles)
     setup_templates(app)
     app.router.add_routes(
         [

@@ -17,13 +17,16 @@ import re
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import replies
 from bot.engine import EngineClient
 from bot.errors import EngineError, EngineUnavailable
 from bot.storage import ConversationState, Message, MessageStatus
 from bot.storage.message_log import MessageLog
+
+if TYPE_CHECKING:
+    from bot.handoff import Handoff
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ class ConversationRouter:
         max_message_chars: int,
         concurrency: int,
         deliver: Deliver | None = None,
+        handoff: Handoff | None = None,
         retry_delays: tuple[float, ...] = (0.5, 1, 2, 5, 10, 30),
     ) -> None:
         self._log = log
@@ -62,6 +66,7 @@ class ConversationRouter:
         self._slots = asyncio.Semaphore(concurrency)
         # Push channels' replies go to the outbox here; the web chat collects its replies itself.
         self._deliver = deliver
+        self._handoff = handoff
         self._retry_delays = retry_delays
         self._queues: dict[str, list[_Queued]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -177,9 +182,18 @@ class ConversationRouter:
     async def _answer(self, queued: _Queued) -> list[Message]:
         message = queued.message
         text = message.text or ""
-        if queued.state != ConversationState.BOT:
-            # An adviser has (or will have) the conversation: the bot stays silent.
-            return await self._record(message, [])
+        if queued.state in (ConversationState.WAITING, ConversationState.AGENT):
+            # An adviser has (or will have) the conversation: it goes to their consoles, and the bot stays
+            # silent, but for once saying, to the first message while waiting, that it was passed on.
+            if self._handoff is None:
+                return await self._record(message, [])
+            self._handoff.message_arrived(message)
+            told = queued.state == ConversationState.WAITING and await self._handoff.acknowledge_once(
+                message.conversation_id
+            )
+            return await self._record(message, [{"text": replies.HELD_FOR_ADVISER}] if told else [])
+        if queued.state == ConversationState.CLOSED and self._handoff is not None:
+            await self._handoff.reopen(message.conversation_id)  # the artisan writes again: the bot answers
         kind = (message.payload or {}).get("kind")
         if kind:
             # Not text (a photo, a voice note, an edit...): the channel said what it is; Rasa never sees it.

@@ -94,6 +94,27 @@ class EngineClient:
             confidence=float(confidence) if confidence is not None else None,
         )
 
+    async def resume(self, conversation_id: str) -> None:
+        """Resume a Rasa conversation the handoff action paused, with no form left active: the bot starts
+        afresh on the artisan's next message."""
+        events = [
+            {"event": "resume"},
+            {"event": "active_loop", "name": None},
+            {"event": "slot", "name": "requested_slot", "value": None},
+        ]
+        url = f"{self._rasa_url}/conversations/{conversation_id}/tracker/events"
+        try:
+            async with self._session.post(
+                url,
+                json=events,
+                params={"token": self._token, "include_events": "NONE"},
+                timeout=self._timeout,
+            ) as response:
+                if response.status != 200:
+                    raise EngineError(f"Rasa refused to resume: {response.status} {(await response.text())[:200]}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise EngineUnavailable(f"Rasa is not reachable: {exc!r}") from exc
+
     async def status(self) -> EngineStatus:
         """Whether Rasa and the action server answer, and the name of the model Rasa has loaded."""
         rasa, actions = await asyncio.gather(self._rasa_status(), self._actions_up())

@@ -260,10 +260,12 @@ def _parse_interval(token: str, rule: str) -> Interval:
         )
     start_hour, start_minute, end_hour, end_minute = (int(part) for part in match.groups())
     try:
-        start, end = time(start_hour, start_minute), time(end_hour, end_minute)
+        start = time(start_hour, start_minute)
+        # 24:00 is the end of the day: "00:00-24:00" is open all day.
+        end = time.max if (end_hour, end_minute) == (24, 0) else time(end_hour, end_minute)
     except ValueError:
         raise OpeningHoursError(
-            f"'{token}' in rule '{rule}' is not a time of day: hours go 00-23, minutes 00-59"
+            f"'{token}' in rule '{rule}' is not a time of day: hours go 00-23 (24:00 ends the day), minutes 00-59"
         ) from None
     if end <= start:
         raise OpeningHoursError(

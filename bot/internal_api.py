@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot import keys
 from bot.channels.base import read_json_object
+from bot.handoff import HandoffError
 from bot.intake import IntakeError
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,18 @@ async def internal_only(request: web.Request, handler):  # type: ignore[no-untyp
         return await handler(request)
     except IntakeError as exc:
         return web.json_response({"error": str(exc)}, status=exc.status)
+    except HandoffError as exc:
+        return web.json_response({"error": exc.message}, status=exc.status)
+
+
+async def request_handoff(request: web.Request) -> web.Response:
+    """The handoff action asks for an adviser: `{"reason"}` → queued, already, or closed (see README)."""
+    body = await read_json_object(request)
+    reason = body.get("reason")
+    if not isinstance(reason, str):
+        return web.json_response({"error": "Le champ « reason » est obligatoire."}, status=400)
+    answer = await request.app[keys.HANDOFF].request(request.match_info["conversation_id"], reason)
+    return web.json_response(answer)
 
 
 async def submit_callback(request: web.Request) -> web.Response:
@@ -81,4 +94,5 @@ routes = [
     web.post("/internal/pledges", submit_pledge),
     web.get("/internal/conversations/{conversation_id}/requests", conversation_requests),
     web.post("/internal/requests/{reference}/cancel", cancel_request),
+    web.post("/internal/conversations/{conversation_id}/handoff", request_handoff),
 ]

@@ -5,7 +5,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversations import ConversationRouter
 from bot.engine import EngineClient
+from bot.handoff import Handoff
 from bot.intake import Intake
+from bot.live import Live
 from bot.outbox import Outbox
 from bot.settings import Settings
 from bot.staff.accounts import StaffAccounts
@@ -20,6 +22,8 @@ MESSAGE_LOG = web.AppKey("message_log", MessageLog)
 ENGINE = web.AppKey("engine", EngineClient)
 ROUTER = web.AppKey("router", ConversationRouter)
 OUTBOX = web.AppKey("outbox", Outbox)
+HANDOFF = web.AppKey("handoff", Handoff)
+LIVE = web.AppKey("live", Live)
 # The push channels turned on (bot.channels.base.PushChannel), in start order.
 CHANNELS = web.AppKey("channels", list)
 INTAKE = web.AppKey("intake", Intake)

@@ -64,6 +64,7 @@ class Outbox:
         max_attempts: int = MAX_ATTEMPTS,
         max_in_flight: int = MAX_IN_FLIGHT,
         clock: Callable[[], float] = time.monotonic,
+        on_delivery: Callable[[Message], None] | None = None,
     ) -> None:
         self._log = log
         self._channels = {channel.name: channel for channel in channels}
@@ -71,6 +72,8 @@ class Outbox:
         self._max_attempts = max_attempts
         self._clock = clock
         self._in_flight = asyncio.Semaphore(max_in_flight)
+        # Told of each message's outcome (sent, failed, held): the advisers' consoles show it.
+        self._on_delivery = on_delivery or (lambda message: None)
         self._queues: dict[str, collections.deque[Message]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._chat_buckets: dict[str, TokenBucket] = {}
@@ -185,6 +188,7 @@ class Outbox:
             if message.attempts >= self._max_attempts:
                 logger.error("Outbox: message %s failed after %d attempts: %s", message.id, message.attempts, exc.reason)
                 await self._log.record_delivery(message, MessageStatus.FAILED, error=f"Abandonné : {exc.reason}")
+                self._on_delivery(message)
                 return True
             delay = exc.delay if exc.delay is not None else self._backoff[min(message.attempts - 1, len(self._backoff) - 1)]
             if exc.whole_channel:
@@ -201,10 +205,12 @@ class Outbox:
         except DeliveryFailed as exc:
             logger.warning("Outbox: %s refused message %s: %s", channel.name, message.id, exc.reason)
             await self._log.record_delivery(message, MessageStatus.FAILED, error=exc.reason)
+            self._on_delivery(message)
             return True
         except Held as exc:
             logger.info("Outbox: %s message %s held: %s", channel.name, message.id, exc.reason)
             await self._log.record_delivery(message, MessageStatus.HELD, error=exc.reason)
+            self._on_delivery(message)
             return True
         await self._log.record_delivery(
             message,
@@ -212,6 +218,7 @@ class Outbox:
             platform_message_id=delivery.platform_message_ids[0] if delivery.platform_message_ids else None,
             error=delivery.note,
         )
+        self._on_delivery(message)
         return True
 
     async def _wait_turn(self, channel: PushChannel, conversation_id: str) -> None:

@@ -12,7 +12,9 @@ ENGINE_FAILED = (
     "Désolé, je n'arrive pas à traiter votre message pour le moment. "
     "Réessayez dans quelques minutes, ou contactez directement la Chambre de Métiers."
 )
-HELD_FOR_ADVISER = "Votre message a bien été transmis au conseiller."
+HELD_FOR_ADVISER = (
+    "Votre message a bien été transmis : un conseiller va le lire. Vous pouvez continuer à écrire ici."
+)
 
 # What the bot says to a message it cannot read, by the kind its channel gave it (payload["kind"]).
 # A kind missing here (a reaction, a system notice) is stored and gets no answer.

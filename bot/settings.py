@@ -53,13 +53,15 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _chamber_hours(env: Mapping[str, str]) -> OpeningHours:
+def _chamber_hours(env: Mapping[str, str], name: str = "CHAMBER_PHONE_HOURS") -> OpeningHours:
+    """Opening hours from `name` (ADVISER_HOURS falls back to CHAMBER_PHONE_HOURS), with the closed days."""
     try:
         closed = parse_closed_days(env.get("CHAMBER_CLOSED_DAYS", ""))
-        return OpeningHours.parse(env.get("CHAMBER_PHONE_HOURS") or DEFAULT_CHAMBER_HOURS, closed_days=closed)
+        text = env.get(name) or env.get("CHAMBER_PHONE_HOURS") or DEFAULT_CHAMBER_HOURS
+        return OpeningHours.parse(text, closed_days=closed)
     except OpeningHoursError as exc:
         raise ConfigurationError(
-            f"CHAMBER_PHONE_HOURS or CHAMBER_CLOSED_DAYS cannot be read: {exc}. "
+            f"{name} or CHAMBER_CLOSED_DAYS cannot be read: {exc}. "
             f"Expected hours as {EXPECTED_FORMAT}; closed days as {EXPECTED_CLOSED_DAYS_FORMAT}."
         ) from exc
 
@@ -147,6 +149,13 @@ class Settings:
     # An approved message template with one body parameter, used outside the 24-hour window (empty: none).
     whatsapp_template: str = ""
     whatsapp_template_language: str = "fr"
+    # Advisers answer handed-off conversations during these hours (Europe/Paris; the chamber's closed days
+    # apply); a conversation waits at most this long for one; the wait announced is this much per
+    # conversation ahead; waiting conversations are checked this often.
+    adviser_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(DEFAULT_CHAMBER_HOURS))
+    handoff_max_wait_minutes: int = 15
+    handoff_minutes_per_conversation: int = 5
+    handoff_check_seconds: float = 15.0
     # The chamber's opening hours (Europe/Paris) and closed days: the action server says when the telephone
     # reception is open, the gateway counts callback deadlines on them.
     chamber_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(DEFAULT_CHAMBER_HOURS))
@@ -181,6 +190,11 @@ class Settings:
             staff_session_idle_hours=_positive_int(env, "STAFF_SESSION_IDLE_HOURS", defaults.staff_session_idle_hours),
             staff_session_max_days=_positive_int(env, "STAFF_SESSION_MAX_DAYS", defaults.staff_session_max_days),
             chamber_hours=_chamber_hours(env),
+            adviser_hours=_chamber_hours(env, "ADVISER_HOURS"),
+            handoff_max_wait_minutes=_positive_int(env, "HANDOFF_MAX_WAIT_MINUTES", defaults.handoff_max_wait_minutes),
+            handoff_minutes_per_conversation=_positive_int(
+                env, "HANDOFF_MINUTES_PER_CONVERSATION", defaults.handoff_minutes_per_conversation
+            ),
             callback_within_hours=_positive_int(env, "CALLBACK_WITHIN_HOURS", defaults.callback_within_hours),
             telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
             telegram_mode=(env.get("TELEGRAM_MODE", "").strip().lower() or defaults.telegram_mode),

@@ -42,7 +42,9 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory, fake_telegram: FakeTelegram, fake_whatsapp: FakeWhatsApp
 ) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("stack")
-    running = start_stack(tmp, f"sqlite:///{tmp / 'crisisbot.db'}", channels_env(fake_telegram, fake_whatsapp))
+    # Advisers answer round the clock here, whenever the tests run; closed hours are tested with a clock.
+    env = {**channels_env(fake_telegram, fake_whatsapp), "ADVISER_HOURS": "mon-sun 00:00-24:00"}
+    running = start_stack(tmp, f"sqlite:///{tmp / 'crisisbot.db'}", env)
     yield running
     stop_stack(running)
 

@@ -192,6 +192,32 @@ class MessageLog:
         inbound.intent, inbound.confidence, inbound.status, inbound.processed_at = intent, confidence, status, now
         return [Message(id=message_id, **row) for message_id, row in zip(ids, rows)]
 
+    async def record_outbound(
+        self, conversation_id: str, channel: str, author: str, replies: list[dict[str, Any]]
+    ) -> list[Message]:
+        """Store messages to the artisan that answer no particular message (an adviser's, the hand-off's), PENDING."""
+        now = utcnow()
+        rows = [
+            dict(
+                conversation_id=conversation_id,
+                direction=Direction.OUT,
+                channel=channel,
+                author=author,
+                text=reply.get("text"),
+                payload={k: v for k, v in reply.items() if k != "text"} or None,
+                status=MessageStatus.PENDING,
+                created_at=now,
+                attempts=0,
+            )
+            for reply in replies
+        ]
+        async with self._engine.begin() as connection:
+            ids = [
+                (await connection.execute(insert(Message).values(**row).returning(Message.id))).scalar_one()
+                for row in rows
+            ]
+        return [Message(id=message_id, **row) for message_id, row in zip(ids, rows)]
+
     async def wait_replies(self, inbound_id: int, timeout: float, poll: float = 0.25) -> list[Message]:
         """The replies to a message answered elsewhere (another request, another gateway), once stored."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -230,13 +256,13 @@ class MessageLog:
         async with self._sessionmaker() as session:
             return await self._conversation(session, channel, external_id)
 
-    async def transcript(self, conversation_id: str) -> list[Message]:
-        """Every message of a conversation, in order."""
+    async def transcript(self, conversation_id: str, *, after: int | None = None) -> list[Message]:
+        """Every message of a conversation, in order; with `after`, only those after that message id."""
+        query = select(Message).where(Message.conversation_id == conversation_id)
+        if after is not None:
+            query = query.where(Message.id > after)
         async with self._sessionmaker() as session:
-            rows = await session.scalars(
-                select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
-            )
-            return list(rows)
+            return list(await session.scalars(query.order_by(Message.id)))
 
     async def recent_conversations(self, limit: int = 20) -> list[tuple[Conversation, datetime]]:
         """The conversations with the latest messages, each with the time of its last message."""

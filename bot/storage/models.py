@@ -105,7 +105,7 @@ class Conversation(Base):
     """One artisan on one channel. Its id is also the Rasa sender id."""
 
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (UniqueConstraint("channel", "external_id"), Index("ix_conversations_state", "state"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: uuid.uuid4().hex)
     channel: Mapped[str] = mapped_column(String(16))
@@ -114,6 +114,13 @@ class Conversation(Base):
     state: Mapped[str] = mapped_column(String(16), default=ConversationState.BOT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # The hand-off to an adviser (bot/handoff.py): why, how urgent, since when it waits, who has it, and
+    # whether the artisan was told (once) that their messages reach the adviser.
+    handoff_reason: Mapped[Optional[str]] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    waiting_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_accounts.id"))
+    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", order_by="Message.id", lazy="raise"
@@ -326,3 +333,43 @@ class StatusChange(Base):
     to_status: Mapped[str] = mapped_column(String(16))
     note: Mapped[Optional[str]] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HandoffEvent(Base):
+    """One step of a hand-off: who (an adviser, or nobody for the bot and the clock), what, when."""
+
+    __tablename__ = "handoff_events"
+    __table_args__ = (Index("ix_handoff_events_conversation_id", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    account_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_accounts.id"))
+    # requested, refused_closed, taken, transferred, given_back, closed, expired, reopened, replied, noted
+    action: Mapped[str] = mapped_column(String(24))
+    detail: Mapped[Optional[str]] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConversationNote(Base):
+    """An adviser's internal note on a conversation: staff read it, the artisan never does."""
+
+    __tablename__ = "conversation_notes"
+    __table_args__ = (Index("ix_conversation_notes_conversation_id", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CannedAnswer(Base):
+    """A ready answer advisers insert in their reply (managed by admins)."""
+
+    __tablename__ = "canned_answers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_accounts.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

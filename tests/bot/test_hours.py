@@ -108,8 +108,8 @@ def test_touching_intervals_are_one_period():
             "'9h-12h' in rule 'mon-fri 9h-12h' is not an interval: expected HH:MM-HH:MM, e.g. 09:00-12:00",
         ),
         (
-            "mon-fri 09:00-24:00",
-            "'09:00-24:00' in rule 'mon-fri 09:00-24:00' is not a time of day: hours go 00-23, minutes 00-59",
+            "mon-fri 09:00-25:00",
+            "'09:00-25:00' in rule 'mon-fri 09:00-25:00' is not a time of day: hours go 00-23 (24:00 ends the day), minutes 00-59",
         ),
         (
             "mon-fri 12:00-09:00",
@@ -241,3 +241,9 @@ def test_a_promise_skips_a_public_holiday() -> None:
     # Thursday 30 April 2020 at 10:00; Friday 1 May is closed: due Monday 4 May.
     hours = OpeningHours.parse(WEEKDAYS, closed_days=[date(2020, 5, 1)])
     assert hours.deadline(paris(2020, 4, 30, 10, 0), timedelta(hours=24)) == paris(2020, 5, 4, 9, 0)
+
+
+def test_24_00_ends_the_day_so_hours_can_be_round_the_clock() -> None:
+    hours = OpeningHours.parse("mon-sun 00:00-24:00")
+    assert hours.is_open(datetime(2026, 11, 29, 23, 59, 59, tzinfo=PARIS))
+    assert hours.is_open(datetime(2026, 11, 30, 0, 0, tzinfo=PARIS))
