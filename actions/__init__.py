@@ -7,6 +7,7 @@ from actions.callback import ActionSubmitCallback, ActionSummarizeCallback, Vali
 from actions.contact_chamber import ActionContactChamber
 from actions.fallback import ActionFallback
 from actions.form_support import ActionChangeField, ActionClearForms
+from actions.handoff import ActionHandoff, ActionHandoffDistress, ActionHandoffFormFailed
 from actions.pledge import ActionSubmitPledge, ActionSummarizePledge, ValidatePledgeForm
 from actions.request_status import ActionCancelRequest, ActionPrepareCancel, ActionRequestStatus
 
@@ -16,6 +17,9 @@ __all__ = [
     "ActionClearForms",
     "ActionContactChamber",
     "ActionFallback",
+    "ActionHandoff",
+    "ActionHandoffDistress",
+    "ActionHandoffFormFailed",
     "ActionPrepareCancel",
     "ActionRequestStatus",
     "ActionSubmitCallback",

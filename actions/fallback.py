@@ -1,25 +1,36 @@
 """This module contains ActionFallback, the answer to a message the bot did not understand."""
 
 import logging
-from typing import Any, Dict, Iterable, List, Text
+from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.contact_chamber import ActionContactChamber
+from actions.form_support import Services
+from actions.handoff import announce, request_handoff
+
 logger = logging.getLogger(__name__)
 
 # Intents that mean "not understood": the FallbackClassifier's, and the one for questions off our topics.
 NOT_UNDERSTOOD_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
-# Events after which earlier messages belong to another conversation.
-CONVERSATION_STARTS = frozenset({"session_started", "restart"})
+# Events after which earlier messages belong to another conversation, or were already handed to an adviser.
+CONVERSATION_STARTS = frozenset({"session_started", "restart", "pause", "resume"})
+MISSES_BEFORE_HANDOFF = 2
 
 
 class ActionFallback(Action):
-    """Say the message was not understood; from the second miss in a row, say it differently.
+    """Say the message was not understood; at the second miss in a row, hand off to an adviser.
 
-    Returns no event: the misunderstood message stays in the tracker, where the admins' inbox finds it.
+    When no adviser can take it (closed, or the gateway unavailable), the second miss points to the chamber
+    and the menu instead (utter_fallback_repeated). Returns no event but the handoff's pause: the
+    misunderstood message stays in the tracker, where the admins' inbox finds it.
     """
+
+    def __init__(self, services: Optional[Services] = None, contact: Optional[ActionContactChamber] = None) -> None:
+        self.services = services or Services()
+        self.contact = contact or ActionContactChamber()
 
     def name(self) -> Text:
         return "action_fallback"
@@ -29,11 +40,15 @@ class ActionFallback(Action):
     ) -> List[Dict[Text, Any]]:
         misses = count_misunderstood_in_a_row(tracker.events, self.name())
         logger.debug("Conversation %s: %d messages in a row not understood", tracker.sender_id, misses)
-        if misses >= 2:
-            dispatcher.utter_message(response="utter_fallback_repeated")
-        else:
+        if misses < MISSES_BEFORE_HANDOFF:
             dispatcher.utter_message(response="utter_fallback")
-        return []
+            return []
+        outcome = await request_handoff(self.services, tracker.sender_id, "misunderstood")
+        if not outcome.pauses:
+            dispatcher.utter_message(response="utter_fallback_repeated")
+            return []
+        dispatcher.utter_message(response="utter_fallback_handoff")
+        return await announce(outcome, dispatcher, tracker, domain, self.contact)
 
 
 def count_misunderstood_in_a_row(events: Iterable[Dict[Text, Any]], fallback_action: Text) -> int:
@@ -42,7 +57,7 @@ def count_misunderstood_in_a_row(events: Iterable[Dict[Text, Any]], fallback_act
     A message was not understood when its intent says so, or when ``fallback_action`` answered it: this
     action also runs as Rasa's core fallback, for a message whose intent was clear but unexpected. The
     latest message counts in any case, since the fallback is answering it now. The walk stops at the first
-    understood message or at the start of the conversation.
+    understood message, at the start of the conversation, or at a handoff (paused, then resumed by the gateway).
     """
     count = 0
     answered_by_fallback = True

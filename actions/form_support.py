@@ -2,8 +2,9 @@
 
 How to use ``ArtisanFormValidation``: subclass it for one form, write one ``validate_<slot>`` per slot, and end
 each with ``self.accept(slot, value)`` or ``self.reject(slot, dispatcher, tracker, ...)``. ``reject`` says why
-(a named response or a validator's French sentence), sets the slot to None so the form asks again, and after
-MAX_INVALID_ANSWERS invalid answers to the same question offers a human (``utter_offer_human``).
+(a named response or a validator's French sentence) and sets the slot to None so the form asks again. The
+MAX_INVALID_ANSWERS-th invalid answer to the same question stops the form instead (``utter_form_failed``) and sets
+FORM_FAILED_SLOT, on which a rule hands the conversation to an adviser (``action_handoff_form_failed``).
 """
 
 import hashlib
@@ -30,6 +31,7 @@ __all__ = [
     "ActionChangeField",
     "ActionClearForms",
     "FIELD_SLOTS",
+    "FORM_FAILED_SLOT",
     "MAX_INVALID_ANSWERS",
     "Services",
     "idempotency_key",
@@ -39,6 +41,9 @@ __all__ = [
 
 MAX_INVALID_ANSWERS = 3
 INVALID_ANSWERS_SLOT = "invalid_answers"
+# Set (True) when a form stopped on too many invalid answers; featurized, so a rule can hand off.
+FORM_FAILED_SLOT = "form_failed"
+REQUESTED_SLOT = "requested_slot"
 FIELD_ENTITY = "field"
 COMMUNE_CODE_ENTITY = "commune_code"
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -163,17 +168,22 @@ class ArtisanFormValidation(FormValidationAction):
         buttons: Optional[List[Dict[str, str]]] = None,
         count: bool = True,
     ) -> Dict[Text, Any]:
-        """Say why the answer is not usable and ask again; offer a human after the third invalid answer."""
+        """Say why the answer is not usable and ask again; stop the form at the third invalid answer.
+
+        ``count=False`` for an answer that is not wrong, only incomplete (several communes match).
+        """
+        counter = tracker.get_slot(INVALID_ANSWERS_SLOT) or {}
+        invalid = counter.get("count", 0) + 1 if counter.get("slot") == slot else 1
+        if count and invalid >= MAX_INVALID_ANSWERS:
+            # Asking a fourth time would not help: the form stops, and a rule hands off to an adviser.
+            dispatcher.utter_message(response="utter_form_failed")
+            return {slot: None, INVALID_ANSWERS_SLOT: None, FORM_FAILED_SLOT: True, REQUESTED_SLOT: None}
         if response:
             dispatcher.utter_message(response=response)
         if text:
             dispatcher.utter_message(text=text, buttons=buttons or [])
-        counter = tracker.get_slot(INVALID_ANSWERS_SLOT) or {}
         if not count:
             return {slot: None, INVALID_ANSWERS_SLOT: counter or None}
-        invalid = counter.get("count", 0) + 1 if counter.get("slot") == slot else 1
-        if invalid >= MAX_INVALID_ANSWERS:
-            dispatcher.utter_message(response="utter_offer_human")
         return {slot: None, INVALID_ANSWERS_SLOT: {"slot": slot, "count": invalid}}
 
     def is_trigger_message(self, tracker: Tracker) -> bool:

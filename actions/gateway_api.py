@@ -114,6 +114,12 @@ class GatewayClient:
             "POST", f"/internal/requests/{reference}/cancel", {"conversation_id": conversation_id}
         )
 
+    async def request_handoff(self, conversation_id: str, reason: str) -> Dict[str, Any]:
+        """Ask for an adviser; the answer's ``outcome`` is "queued", "already" or "closed" (see the README)."""
+        return await self._call(
+            "POST", f"/internal/conversations/{conversation_id}/handoff", {"reason": reason}
+        )
+
     async def _call(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         if self._session is not None:
             return await self._send(self._session, method, path, body)

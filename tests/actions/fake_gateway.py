@@ -15,6 +15,25 @@ from actions.gateway_api import GatewayClient
 
 TOKEN = "test-engine-token"
 
+# The gateway's answers to a handoff request (POST /internal/conversations/{id}/handoff).
+HANDOFF_QUEUED = (200, {"outcome": "queued", "priority": False, "position": 2, "expected_minutes": 10})
+HANDOFF_QUEUED_NO_ESTIMATE = (200, {"outcome": "queued", "priority": False, "position": 1, "expected_minutes": None})
+HANDOFF_ALREADY_WAITING = (200, {"outcome": "already", "state": "waiting"})
+HANDOFF_ALREADY_AGENT = (200, {"outcome": "already", "state": "agent"})
+HANDOFF_CLOSED = (
+    200,
+    {
+        "outcome": "closed",
+        "next_opening_text": "lundi à 9h00",
+        "hours_text": "du lundi au vendredi de 9h à 12h et de 14h à 17h",
+    },
+)
+
+
+def handoff_path(conversation_id: str = "conversation-1") -> Tuple[str, str]:
+    """The key of the handoff call in ``FakeGateway.answers``."""
+    return ("POST", f"/internal/conversations/{conversation_id}/handoff")
+
 
 @dataclass
 class Recorded:

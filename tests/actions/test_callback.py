@@ -85,16 +85,28 @@ def test_an_incomplete_number_is_explained():
     assert messages == [message(text="Ce numéro semble incomplet : il faut 10 chiffres, par exemple 06 12 34 56 78.")]
 
 
-def test_the_third_invalid_answer_to_the_same_question_offers_a_human():
+def test_the_third_invalid_answer_to_the_same_question_stops_the_form_for_an_adviser():
     slots = asking("phone", invalid_answers={"slot": "phone", "count": 2})
     events, messages = validate(answer_tracker("aucune idée", slots=slots, candidates={"phone": "aucune idée"}))
-    assert events == [SlotSet("phone", None), SlotSet("invalid_answers", {"slot": "phone", "count": 3})]
+    # requested_slot None ends the form; form_failed makes the rule choose action_handoff_form_failed.
+    assert events == [
+        SlotSet("phone", None),
+        SlotSet("invalid_answers", None),
+        SlotSet("form_failed", True),
+        SlotSet("requested_slot", None),
+    ]
+    assert messages == [message("utter_form_failed")]
+
+
+def test_the_second_invalid_answer_is_explained_and_asked_again():
+    slots = asking("phone", invalid_answers={"slot": "phone", "count": 1})
+    events, messages = validate(answer_tracker("aucune idée", slots=slots, candidates={"phone": "aucune idée"}))
+    assert events == [SlotSet("phone", None), SlotSet("invalid_answers", {"slot": "phone", "count": 2})]
     assert messages == [
         message(
             text="Je n'ai pas trouvé de numéro de téléphone : pouvez-vous l'écrire en chiffres, "
             "par exemple 06 12 34 56 78 ?"
-        ),
-        message("utter_offer_human"),
+        )
     ]
 
 
@@ -124,6 +136,16 @@ def test_an_ambiguous_commune_offers_the_candidates_as_buttons():
     assert messages[0]["text"].startswith("Le code postal 71210 couvre")
     assert messages[0]["buttons"][0]["payload"].startswith('/inform{"commune_code":"71')
     assert all(button["title"].endswith(")") for button in messages[0]["buttons"])
+
+
+def test_an_ambiguous_commune_never_stops_the_form():
+    # Several communes match: the answer is not wrong, only incomplete, so it does not count.
+    slots = asking("commune_code", invalid_answers={"slot": "commune_code", "count": 2})
+    events, messages = validate(answer_tracker("71210", slots=slots, candidates={"commune_code": "71210"}))
+    assert events == [
+        SlotSet("commune_code", None), SlotSet("invalid_answers", {"slot": "commune_code", "count": 2})
+    ]
+    assert messages[0]["text"].startswith("Le code postal 71210 couvre")
 
 
 def test_a_commune_button_is_read_back_by_its_code():

@@ -1,13 +1,32 @@
-"""Tests of ActionFallback: one miss, repeated misses, and what resets the count."""
+"""Tests of ActionFallback: one miss, a second miss handed to an adviser, and what resets the count."""
 
 import asyncio
+from datetime import datetime
 from typing import Any, Dict, List, Optional
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActionExecuted, BotUttered, Restarted, SessionStarted, UserUttered
+from rasa_sdk.events import (
+    ActionExecuted,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    Restarted,
+    SessionStarted,
+    UserUttered,
+)
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import ActionFallback
+from actions import ActionContactChamber, ActionFallback
+from actions.form_support import Services
+from tests.actions.fake_gateway import (
+    HANDOFF_ALREADY_AGENT,
+    HANDOFF_CLOSED,
+    HANDOFF_QUEUED,
+    FakeGateway,
+    handoff_path,
+    run_with_gateway,
+)
 
 DOMAIN = {
     "intents": ["greet", "ask_fonds_solidarite", "nlu_fallback", "out_of_scope"],
@@ -17,6 +36,7 @@ DOMAIN = {
     },
     "actions": ["action_fallback"],
 }
+WEDNESDAY_MORNING = datetime(2020, 12, 2, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 
 def user_says(text: str, intent: str) -> List[Dict[str, Any]]:
@@ -49,10 +69,19 @@ def tracker_with(events: List[Dict[str, Any]]) -> Tracker:
     )
 
 
-def run_fallback(events: List[Dict[str, Any]]):
-    dispatcher = CollectingDispatcher()
-    returned = asyncio.run(ActionFallback().run(dispatcher, tracker_with(events), DOMAIN))
-    return returned, dispatcher.messages
+def run_fallback(events: List[Dict[str, Any]], handoff_answer: Any = HANDOFF_CLOSED):
+    """Run the fallback with a gateway answering ``handoff_answer``; its events, messages and handoff calls."""
+    fake = FakeGateway({handoff_path(): handoff_answer})
+
+    async def scenario(client):
+        dispatcher = CollectingDispatcher()
+        contact = ActionContactChamber(now=lambda: WEDNESDAY_MORNING, environ={})
+        action = ActionFallback(Services(environ={}, gateway=client), contact)
+        returned = await action.run(dispatcher, tracker_with(events), DOMAIN)
+        return returned, dispatcher.messages
+
+    returned, messages = run_with_gateway(fake, scenario)
+    return returned, messages, [r.body for r in fake.requests]
 
 
 def utterance(response: str, **variables: Any) -> Dict[str, Any]:
@@ -76,13 +105,14 @@ START = [ActionExecuted("action_session_start"), SessionStarted()]
 def test_first_misunderstood_message_gets_the_plain_fallback():
     events = [*START, *user_says("bjr g 1 qestion sur le truc", "nlu_fallback")]
 
-    returned, messages = run_fallback(events)
+    returned, messages, calls = run_fallback(events)
 
     assert returned == []
     assert messages == [utterance("utter_fallback")]
+    assert calls == []
 
 
-def test_second_misunderstood_message_in_a_row_gets_the_repeated_fallback():
+def test_second_miss_in_a_row_when_advisers_are_closed_gets_the_repeated_fallback():
     events = [
         *START,
         *user_says("bjr g 1 qestion sur le truc", "nlu_fallback"),
@@ -90,13 +120,14 @@ def test_second_misunderstood_message_in_a_row_gets_the_repeated_fallback():
         *user_says("la meteo demain ?", "out_of_scope"),
     ]
 
-    returned, messages = run_fallback(events)
+    returned, messages, calls = run_fallback(events)
 
     assert returned == []
     assert messages == [utterance("utter_fallback_repeated")]
+    assert calls == [{"reason": "misunderstood"}]
 
 
-def test_third_misunderstood_message_still_gets_the_repeated_fallback():
+def test_third_miss_when_advisers_are_still_closed_gets_the_repeated_fallback():
     events = [
         *START,
         *user_says("bjr g 1 qestion sur le truc", "nlu_fallback"),
@@ -106,10 +137,11 @@ def test_third_misunderstood_message_still_gets_the_repeated_fallback():
         *user_says("???", "nlu_fallback"),
     ]
 
-    returned, messages = run_fallback(events)
+    returned, messages, calls = run_fallback(events)
 
     assert returned == []
     assert messages == [utterance("utter_fallback_repeated")]
+    assert calls == [{"reason": "misunderstood"}]
 
 
 def test_an_understood_message_in_between_resets_the_count():
@@ -122,10 +154,11 @@ def test_an_understood_message_in_between_resets_the_count():
         *user_says("et pour le loyer du local de mon salon", "nlu_fallback"),
     ]
 
-    returned, messages = run_fallback(events)
+    returned, messages, calls = run_fallback(events)
 
     assert returned == []
     assert messages == [utterance("utter_fallback")]
+    assert calls == []
 
 
 def test_misses_before_a_new_session_do_not_count():
@@ -137,10 +170,11 @@ def test_misses_before_a_new_session_do_not_count():
         *user_says("la meteo demain ?", "out_of_scope"),
     ]
 
-    returned, messages = run_fallback(events)
+    returned, messages, calls = run_fallback(events)
 
     assert returned == []
     assert messages == [utterance("utter_fallback")]
+    assert calls == []
 
 
 def test_misses_before_a_restart_do_not_count():
@@ -153,10 +187,11 @@ def test_misses_before_a_restart_do_not_count():
         *user_says("la meteo demain ?", "out_of_scope"),
     ]
 
-    returned, messages = run_fallback(events)
+    returned, messages, calls = run_fallback(events)
 
     assert returned == []
     assert messages == [utterance("utter_fallback")]
+    assert calls == []
 
 
 def test_a_message_answered_by_the_core_fallback_counts_as_not_understood():
@@ -168,10 +203,11 @@ def test_a_message_answered_by_the_core_fallback_counts_as_not_understood():
         *user_says("la meteo demain ?", "out_of_scope"),
     ]
 
-    returned, messages = run_fallback(events)
+    returned, messages, calls = run_fallback(events)
 
     assert returned == []
     assert messages == [utterance("utter_fallback_repeated")]
+    assert calls == [{"reason": "misunderstood"}]
 
 
 def test_as_core_fallback_on_a_first_message_it_gets_the_plain_fallback():
@@ -182,13 +218,14 @@ def test_as_core_fallback_on_a_first_message_it_gets_the_plain_fallback():
         *user_says("bonjour", "greet"),
     ]
 
-    returned, messages = run_fallback(events)
+    returned, messages, calls = run_fallback(events)
 
     assert returned == []
     assert messages == [utterance("utter_fallback")]
+    assert calls == []
 
 
-def test_as_core_fallback_after_a_miss_it_gets_the_repeated_fallback():
+def test_as_core_fallback_after_a_miss_it_asks_for_an_adviser():
     events = [
         *START,
         *user_says("bjr g 1 qestion sur le truc", "nlu_fallback"),
@@ -196,7 +233,58 @@ def test_as_core_fallback_after_a_miss_it_gets_the_repeated_fallback():
         *user_says("bonjour", "greet"),
     ]
 
-    returned, messages = run_fallback(events)
+    returned, messages, calls = run_fallback(events)
 
     assert returned == []
     assert messages == [utterance("utter_fallback_repeated")]
+    assert calls == [{"reason": "misunderstood"}]
+
+
+TWO_MISSES = [
+    *START,
+    *user_says("bjr g 1 qestion sur le truc", "nlu_fallback"),
+    *bot_answers("action_fallback", "utter_fallback"),
+    *user_says("la meteo demain ?", "out_of_scope"),
+]
+
+
+def test_second_miss_in_a_row_hands_off_to_an_adviser_and_pauses():
+    returned, messages, calls = run_fallback(TWO_MISSES, HANDOFF_QUEUED)
+
+    assert returned == [ConversationPaused()]
+    assert messages == [
+        utterance("utter_fallback_handoff"),
+        utterance("utter_handoff_queued", wait_text="Il vous répondra dans 10 minutes environ."),
+    ]
+    assert calls == [{"reason": "misunderstood"}]
+
+
+def test_second_miss_when_an_adviser_already_has_it_says_so():
+    returned, messages, calls = run_fallback(TWO_MISSES, HANDOFF_ALREADY_AGENT)
+
+    assert returned == [ConversationPaused()]
+    assert messages == [utterance("utter_fallback_handoff"), utterance("utter_handoff_already")]
+
+
+def test_second_miss_with_the_gateway_down_gets_the_repeated_fallback():
+    returned, messages, calls = run_fallback(TWO_MISSES, (503, {}))
+
+    assert returned == []
+    assert messages == [utterance("utter_fallback_repeated")]
+    assert calls == [{"reason": "misunderstood"}]
+
+
+def test_misses_before_an_adviser_gave_the_conversation_back_do_not_count():
+    events = [
+        *TWO_MISSES,
+        *bot_answers("action_fallback", "utter_handoff_queued"),
+        ConversationPaused(),
+        ConversationResumed(),
+        *user_says("euh", "nlu_fallback"),
+    ]
+
+    returned, messages, calls = run_fallback(events, HANDOFF_QUEUED)
+
+    assert returned == []
+    assert messages == [utterance("utter_fallback")]
+    assert calls == []

@@ -3,7 +3,7 @@
 import pytest
 
 from actions.gateway_api import CallbackCreated, GatewayClient, GatewayRejected, GatewayUnavailable
-from tests.actions.fake_gateway import TOKEN, FakeGateway, run_with_gateway
+from tests.actions.fake_gateway import HANDOFF_QUEUED, TOKEN, FakeGateway, handoff_path, run_with_gateway
 
 
 def test_a_callback_is_posted_with_the_token():
@@ -14,6 +14,22 @@ def test_a_callback_is_posted_with_the_token():
     assert [(r.method, r.path, r.authorization, r.body) for r in fake.requests] == [
         ("POST", "/internal/callbacks", f"Bearer {TOKEN}", {"name": "A"})
     ]
+
+
+def test_a_handoff_is_posted_with_its_reason_and_the_token():
+    fake = FakeGateway({handoff_path("c-1"): HANDOFF_QUEUED})
+    result = run_with_gateway(fake, lambda client: client.request_handoff("c-1", "distress"))
+    assert result == HANDOFF_QUEUED[1]
+    assert [(r.method, r.path, r.authorization, r.body) for r in fake.requests] == [
+        ("POST", "/internal/conversations/c-1/handoff", f"Bearer {TOKEN}", {"reason": "distress"})
+    ]
+
+
+def test_an_unknown_conversation_s_handoff_is_refused():
+    fake = FakeGateway({handoff_path("c-9"): (404, {"error": "Conversation inconnue."})})
+    with pytest.raises(GatewayRejected) as refused:
+        run_with_gateway(fake, lambda client: client.request_handoff("c-9", "asked"))
+    assert refused.value.status == 404
 
 
 def test_a_4xx_is_a_refusal_with_the_gateway_s_sentence():

@@ -76,6 +76,17 @@ def test_an_unknown_mask_type_is_asked_again():
     assert messages == [message("utter_invalid_mask_type")]
 
 
+def test_a_third_unknown_mask_type_stops_the_form_for_an_adviser():
+    events, messages = validate(answer("mask_type", "des gros", invalid_answers={"slot": "mask_type", "count": 2}))
+    assert events == [
+        SlotSet("mask_type", None),
+        SlotSet("invalid_answers", None),
+        SlotSet("form_failed", True),
+        SlotSet("requested_slot", None),
+    ]
+    assert messages == [message("utter_form_failed")]
+
+
 def test_a_drop_off_says_where():
     payload = '/inform{"delivery":"drop_off"}'
     events, messages = validate(answer("delivery", payload, entities=[entity("delivery", "drop_off")]))
