@@ -16,8 +16,12 @@ from bot.storage.message_log import Inbound, Stored
 
 
 def json_error(status: int, message: str) -> web.Response:
-    """An error answer: `{"error": "<a French sentence the user can act on>"}`."""
-    return web.json_response({"error": message}, status=status)
+    """An error answer: `{"error": "<a French sentence the user can act on>"}`, accents as they are."""
+    return web.json_response({"error": message}, status=status, dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 async def read_json_object(request: web.Request) -> dict[str, Any]:

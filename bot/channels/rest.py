@@ -16,12 +16,14 @@ from aiohttp import web
 from bot import keys
 from bot.channels.base import clean_text, read_json_object
 from bot.errors import BadMessage
-from bot.storage import Direction, Message
+from bot.storage import Direction, Message, MessageStatus
 from bot.storage.message_log import Inbound
 
 CHANNEL = "rest"
 MAX_ID_CHARS = 128
 HISTORY_LIMIT = 200
+# What a reply may carry besides its text, in Rasa's REST contract (nothing internal, such as an adviser's id).
+REST_KEYS = ("buttons", "image", "attachment", "custom")
 
 
 def _sender(value: Any) -> str:
@@ -59,9 +61,10 @@ def as_rest_message(recipient_id: str, message: Message) -> dict[str, Any]:
     out: dict[str, Any] = {"recipient_id": recipient_id}
     if message.text:
         out["text"] = message.text
-    for key, value in (message.payload or {}).items():
-        if value:
-            out[key] = value
+    payload = message.payload or {}
+    for key in REST_KEYS:
+        if payload.get(key):
+            out[key] = payload[key]
     return out
 
 
@@ -93,18 +96,33 @@ async def webhook(request: web.Request) -> web.StreamResponse:
 
 
 async def history(request: web.Request) -> web.Response:
-    """The web chat's conversation so far, oldest first, so a reloaded page shows it again."""
+    """The web chat's conversation so far, oldest first, so a reloaded page shows it again.
+
+    With `after=<message id>`, only the messages after it: the open page asks every few seconds, so an
+    adviser's answer reaches an artisan who is not writing. What it returns counts as sent.
+    """
     sender = _sender(request.query.get("sender"))
+    after = _after(request.query.get("after"))
     log = request.app[keys.MESSAGE_LOG]
     conversation = await log.find_conversation(CHANNEL, sender)
-    messages = await log.transcript(conversation.id) if conversation else []
+    messages = await log.transcript(conversation.id, after=after) if conversation else []
     messages = messages[-HISTORY_LIMIT:]
-    await log.mark_sent([m for m in messages if m.direction == Direction.OUT])
+    outbound = [m for m in messages if m.direction == Direction.OUT]
+    was_pending = {m.id for m in outbound if m.status == MessageStatus.PENDING}
+    await log.mark_sent(outbound)
+    live = request.app[keys.LIVE]
+    for m in outbound:
+        if m.id in was_pending and m.status == MessageStatus.SENT:
+            live.publish("delivery", conversation_id=m.conversation_id, id=m.id, status=m.status, error=None)
     return web.json_response(
         {
             "messages": [
                 {
+                    "id": m.id,
                     "direction": m.direction,
+                    "author": m.author,
+                    # The artisan's message a reply answers; None for what nobody asked (an adviser's answer).
+                    "reply_to": m.reply_to_id,
                     "text": m.text or "",
                     "buttons": m.buttons,
                     "created_at": m.created_at.isoformat(),
@@ -113,6 +131,14 @@ async def history(request: web.Request) -> web.Response:
             ]
         }
     )
+
+
+def _after(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise BadMessage(400, "Le paramètre « after » doit être un identifiant de message.")
+    return int(value)
 
 
 routes = [

@@ -18,12 +18,12 @@ from bot.staff.lockout import LoginThrottle
 from bot.staff.middleware import Access, access_of, current_staff, public, require_role, staff_access
 from bot.staff.passwords import MIN_PASSWORD_CHARS, Passwords
 from bot.staff.sessions import SESSION_COOKIE, CurrentStaff, StaffSessions
-from bot.staff import dashboard, exports, request_pages, views
+from bot.staff import console, dashboard, exports, request_pages, views
 from bot.staff.desk import RequestDesk
 from bot.staff.views import render, setup_templates
 
 # Every staff page; create_app registers them.
-routes = [*views.routes, *request_pages.routes, *exports.routes, *dashboard.routes]
+routes = [*views.routes, *request_pages.routes, *exports.routes, *dashboard.routes, *console.routes]
 
 __all__ = [
     "CSRF_FIELD",

@@ -7,6 +7,9 @@
   var HISTORY = '/webhooks/rest/history';
   var KEY = 'crisisbot.sender';
   var MAX = 2000, WARN_AT = 1800, TIMEOUT_MS = 45000, HISTORY_TIMEOUT_MS = 10000, LATE_POLL_MS = 3000;
+  // A late answer is asked for this many times; while an adviser has the conversation there is none.
+  var MAX_CATCH_UP = 20, NEWS_POLL_MS = 3000;
+  var ADVISER = 'Conseiller de la Chambre';
   var WELCOME = "Bonjour ! Je suis l'assistant de la Chambre de Métiers. Posez votre question, ou tapez « menu ».";
   var DOWN = "Le service ne répond pas pour le moment. Votre message n'a pas été perdu ; réessayez dans un instant.";
   var REJECTED = "Votre message n'a pas pu être traité. Reformulez-le, s'il vous plaît.";
@@ -76,16 +79,22 @@
     return t;
   }
 
-  // kind: 'bot' | 'user'. Renvoie le nœud, ou null s'il n'y a rien à afficher.
+  // kind: 'bot' | 'adviser' | 'user' (an adviser's message is shown as the bot's, signed). Renvoie le nœud, ou null s'il n'y a rien à afficher.
   function buildMessage(kind, text, buttons, when) {
     text = typeof text === 'string' ? text : '';
     buttons = Array.isArray(buttons) ? buttons : [];
     if (!text.trim() && !buttons.length) return null;
-    var row = el('div', 'msg ' + kind);
+    var row = el('div', kind === 'adviser' ? 'msg bot adviser' : 'msg ' + kind);
     if (text.trim()) {
       var bubble = el('div', 'bubble');
-      bubble.appendChild(el('span', 'sr-only', kind === 'bot' ? "L'assistant : " : 'Vous : '));
-      if (kind === 'bot') appendRich(bubble, text); else bubble.appendChild(document.createTextNode(text));
+      if (kind === 'adviser') {
+        bubble.appendChild(el('strong', 'from', ADVISER));
+        bubble.appendChild(el('br'));
+        appendRich(bubble, text);
+      } else {
+        bubble.appendChild(el('span', 'sr-only', kind === 'bot' ? "L'assistant : " : 'Vous : '));
+        if (kind === 'bot') appendRich(bubble, text); else bubble.appendChild(document.createTextNode(text));
+      }
       row.appendChild(bubble);
     }
     if (buttons.length) {
@@ -191,7 +200,7 @@
         if (gen !== generation) return;
         if (r.ok && Array.isArray(r.data) && r.data.length === 0) {
           // Stored, but the answer is late: it is kept on the server; fetch it in a moment.
-          setTimeout(function () { if (gen === generation) catchUp(messageId, done); }, LATE_POLL_MS);
+          setTimeout(function () { if (gen === generation) catchUp(messageId, done, 1); }, LATE_POLL_MS);
         } else if (r.ok && Array.isArray(r.data)) {
           done();
           r.data.forEach(function (m) {
@@ -209,8 +218,11 @@
   }
 
   // A late answer: ask again with the same message id; the server returns the stored replies once ready.
-  function catchUp(messageId, done) {
+  // An adviser's conversation answers nothing: after MAX_CATCH_UP tries the page stops asking.
+  function catchUp(messageId, done, tries) {
     var gen = generation;
+    if (tries > MAX_CATCH_UP) { done(); return; }
+    function again() { setTimeout(function () { if (gen === generation) catchUp(messageId, done, tries + 1); }, LATE_POLL_MS); }
     request(WEBHOOK, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -221,9 +233,9 @@
         done();
         r.data.forEach(function (m) { if (m) add(buildMessage('bot', m.text, m.buttons, new Date())); });
       } else {
-        setTimeout(function () { if (gen === generation) catchUp(messageId, done); }, LATE_POLL_MS);
+        again();
       }
-    }, function () { setTimeout(function () { if (gen === generation) catchUp(messageId, done); }, LATE_POLL_MS); });
+    }, again);
   }
 
   // Envoie `payload` au serveur et affiche `shown` comme message de l'artisan.
@@ -248,9 +260,10 @@
         var frag = document.createDocumentFragment();
         messages.forEach(function (m) {
           if (!m) return;
+          seen(m);
           var node = m.direction === 'in'
             ? buildMessage('user', titles[m.text] || m.text, null, m.created_at)
-            : buildMessage('bot', m.text, m.buttons, m.created_at);
+            : buildMessage(m.author === 'agent' ? 'adviser' : 'bot', m.text, m.buttons, m.created_at);
           if (node) frag.appendChild(node);
         });
         var first = log.firstChild;
@@ -259,6 +272,36 @@
         scroller.scrollTop = scroller.scrollHeight;
       });
   }
+
+  /* ---- What arrives unasked (an adviser's answer, the hand-off's notices), every few seconds ---- */
+  var lastId = 0;              // the newest message id this page knows of
+  var restored = Promise.resolve();
+  function seen(m) { if (typeof m.id === 'number' && m.id > lastId) lastId = m.id; }
+
+  // Replies to the artisan's own messages come with the webhook's answer; the rest is shown from here.
+  function news() {
+    var gen = generation;
+    if (document.visibilityState === 'hidden') return Promise.resolve();
+    var url = HISTORY + '?sender=' + encodeURIComponent(sender) + '&after=' + lastId;
+    return request(url, { method: 'GET' }, HISTORY_TIMEOUT_MS).then(function (r) {
+      if (gen !== generation || !r.ok || !r.data || !Array.isArray(r.data.messages)) return;
+      r.data.messages.forEach(function (m) {
+        if (!m || typeof m.id !== 'number' || m.id <= lastId) return;
+        seen(m);
+        if (m.direction === 'out' && m.reply_to == null) {
+          add(buildMessage(m.author === 'agent' ? 'adviser' : 'bot', m.text, m.buttons, m.created_at));
+        }
+      });
+    }, function () { /* réseau coupé : on réessaiera */ });
+  }
+  var polling = false;
+  function pollNews() {
+    if (polling) return;
+    polling = true;
+    restored.then(news).then(function () { polling = false; }, function () { polling = false; });
+  }
+  setInterval(pollNews, NEWS_POLL_MS);
+  document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'visible') pollNews(); });
 
   /* ---- Saisie ---- */
   function autosize() {
@@ -313,6 +356,7 @@
     pending = 0;
     setTyping(false);
     titles = {};
+    lastId = 0;
     queue = Promise.resolve();
     log.textContent = '';
     input.value = '';
@@ -323,5 +367,5 @@
   });
 
   autosize();
-  queue = restore();
+  queue = restored = restore();
 })();
