@@ -26,7 +26,7 @@ from bot.handoff import GIVEN_BACK, TAKEN
 from bot.settings import ROOT
 from bot.storage import Direction, MessageStatus, create_engine, create_sessionmaker
 from bot.storage.models import Conversation, Message
-from tests.stack.test_webchat_browser import CHROMIUM_ARGS, chromium_path
+from tests.conftest import CHROMIUM_ARGS, chromium_path
 
 pytestmark = pytest.mark.stack
 

@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 pytestmark = pytest.mark.stack
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    assert path, "Chromium is missing: `make test` installs it (scripts/setup.sh --with-browser), or set CHROMIUM"
-    return path
-
-
-@pytest.fixture
-async def browser():
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
-
 
 async def phone(browser: Browser) -> Page:
     context = await browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
@@ -45,8 +18,8 @@ async def say(page: Page, text: str) -> None:
     await page.keyboard.press("Enter")
 
 
-async def test_an_artisan_chats_taps_a_button_and_finds_the_conversation_after_a_reload(stack, browser) -> None:
-    page = await phone(browser)
+async def test_an_artisan_chats_taps_a_button_and_finds_the_conversation_after_a_reload(stack, chromium) -> None:
+    page = await phone(chromium)
     await page.goto(stack.url)
     bot = page.locator("#log .msg.bot .bubble")  # not the typing indicator
     await expect(bot.first).to_contain_text("Bonjour")  # the page's own welcome, nothing sent yet
@@ -76,8 +49,8 @@ async def test_an_artisan_chats_taps_a_button_and_finds_the_conversation_after_a
     await expect(bot.last).to_contain_text("apprenti")
 
 
-async def test_an_empty_message_is_not_sent_and_the_composer_stays_usable(stack, browser) -> None:
-    page = await phone(browser)
+async def test_an_empty_message_is_not_sent_and_the_composer_stays_usable(stack, chromium) -> None:
+    page = await phone(chromium)
     await page.goto(stack.url)
     await say(page, "   ")
     await page.wait_for_timeout(300)

@@ -6,20 +6,12 @@ The gateway runs in-process (the staff tests' app, on a temporary SQLite databas
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 from sqlalchemy import select
 
 from bot import keys
 from bot.storage.models import CallbackRequest, StatusChange
-from tests.stack.test_webchat_browser import CHROMIUM_ARGS, chromium_path
 
-
-@pytest.fixture
-async def chromium():
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 360, "height": 740}], ids=["laptop", "phone"])

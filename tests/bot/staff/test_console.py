@@ -6,7 +6,7 @@ import asyncio
 
 import aiohttp
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 from bot import keys
 from bot.handoff import CLOSED_BY_ADVISER, GIVEN_BACK, TAKEN
@@ -14,7 +14,6 @@ from bot.handoff import Adviser as Acting
 from bot.hours import OpeningHours
 from bot.storage.message_log import Inbound
 from tests.bot.staff.conftest import PASSWORD
-from tests.stack.test_webchat_browser import CHROMIUM_ARGS, chromium_path
 
 API = "/staff/console/api"
 OTHER_EMAIL = "autre.conseiller@cma-exemple.fr"
@@ -314,13 +313,6 @@ async def test_an_agent_cannot_change_canned_answers(me) -> None:
 
 # --- In a real browser: the console and the web chat --------------------------------------------------------
 
-
-@pytest.fixture
-async def chromium():
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 async def test_an_advisers_answer_reaches_the_open_web_chat(client, agent, password, chromium) -> None:
