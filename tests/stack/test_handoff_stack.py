@@ -186,3 +186,37 @@ async def test_distress_gives_the_listening_line_at_once_and_goes_first(stack: S
                 await adviser.act(conversation_id, "close")
     finally:
         await adviser.close()
+
+
+async def test_a_whatsapp_artisan_is_answered_by_an_adviser_on_whatsapp(stack: Stack, fake_whatsapp) -> None:
+    import random
+
+    from bot.fakes import whatsapp as wa
+
+    wa_id = f"3361{random.randrange(10**7):07d}"
+    adviser = await Adviser.login(stack, add_adviser(stack))
+
+    async def say(session: aiohttp.ClientSession, text: str) -> None:
+        raw, headers = fake_whatsapp.signed(wa.text_message(wa_id, text))
+        async with session.post(f"{stack.url}/webhooks/whatsapp/webhook", data=raw, headers=headers) as response:
+            assert response.status == 200
+
+    def texts() -> list[str]:
+        return fake_whatsapp.texts_to(wa_id)
+
+    try:
+        async with aiohttp.ClientSession() as session:
+            await say(session, "passez-moi quelqu'un")
+            await fake_whatsapp.until(lambda: any("conseiller" in t for t in texts()), 60)
+            conversation = await conversation_of(stack, "whatsapp", wa_id)
+            assert conversation.state == "waiting"
+            [row] = [r for r in await adviser.queue() if r["id"] == conversation.id]
+            assert row["name"] == "Marie", "the name WhatsApp gives, for the adviser"
+
+            await adviser.act(conversation.id, "take")
+            await adviser.act(conversation.id, "reply", text="Bonjour Marie, je regarde votre dossier.")
+            await fake_whatsapp.until(lambda: "Bonjour Marie, je regarde votre dossier." in texts(), 30)
+            await adviser.act(conversation.id, "give-back")
+            await fake_whatsapp.until(lambda: GIVEN_BACK in texts(), 30)
+    finally:
+        await adviser.close()
