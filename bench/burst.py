@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from sqlalchemy import select
 
-from bot.devstack import TELEGRAM_WEBHOOK_SECRET, Stack
+from bot.devstack import Stack
 from bot.fakes import telegram as tg
 from bot.fakes import whatsapp as wa
 from bot.storage import Direction, MessageStatus, create_engine, create_sessionmaker
@@ -88,10 +88,10 @@ async def _at(started: float, offset: float) -> None:
         await asyncio.sleep(delay)
 
 
-async def telegram_burst(gateway_url: str, conversations: int, messages: int, rate: float) -> Burst:
+async def telegram_burst(gateway_url: str, secret: str, conversations: int, messages: int, rate: float) -> Burst:
     burst = Burst("telegram")
     url = f"{gateway_url}/webhooks/telegram/webhook"
-    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_WEBHOOK_SECRET}
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret}
     update_ids = itertools.count(random.randrange(10**6, 10**8))
     chats = random.sample(range(10**8, 10**9), conversations)
 
@@ -238,7 +238,9 @@ async def run(
     header()
     for name in ("telegram", "whatsapp"):
         if name == "telegram":
-            burst = await in_own_process(telegram_burst, stack.url, conversations, messages, rate)
+            burst = await in_own_process(
+                telegram_burst, stack.url, stack.env["TELEGRAM_WEBHOOK_SECRET"], conversations, messages, rate
+            )
             outcome = await settle(
                 stack, burst, lambda: {f"{m['chat_id']}:{m['message_id']}": m["at"] for m in list(telegram.sent)}
             )

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import aiohttp
@@ -35,6 +35,8 @@ class Stack:
     settings: Settings
     process: subprocess.Popen
     log_path: Path
+    # The settings given to `crisisbot run` on top of the environment (channels' secrets among them).
+    env: dict[str, str] = field(default_factory=dict)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -74,20 +76,19 @@ def wait_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
     asyncio.run(poll())
 
 
-TELEGRAM_WEBHOOK_SECRET = "stack-webhook-secret"
-WHATSAPP_VERIFY_TOKEN = "stack-verify-token"
-
-
 def channels_env(telegram, whatsapp) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The settings that turn on Telegram and WhatsApp, pointed at fakes (bot.fakes) of the two platforms."""
+    """The settings that turn on Telegram and WhatsApp, pointed at fakes (bot.fakes) of the two platforms.
+
+    The webhook secret and the verify token are fresh for each stack; read them back from `Stack.env`.
+    """
     return {
         "TELEGRAM_BOT_TOKEN": telegram.token,
         "TELEGRAM_API_URL": telegram.url,
         "TELEGRAM_MODE": "webhook",
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_WEBHOOK_SECRET,
+        "TELEGRAM_WEBHOOK_SECRET": secrets.token_urlsafe(24),
         "WHATSAPP_ACCESS_TOKEN": whatsapp.access_token,
         "WHATSAPP_APP_SECRET": whatsapp.app_secret,
-        "WHATSAPP_VERIFY_TOKEN": WHATSAPP_VERIFY_TOKEN,
+        "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(24),
         "WHATSAPP_PHONE_NUMBER_ID": whatsapp.phone_number_id,
         "WHATSAPP_API_URL": whatsapp.url,
     }
@@ -120,7 +121,7 @@ def start_stack(tmp: Path, database_url: str, extra_env: dict[str, str] | None =
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
-    stack = Stack(f"http://127.0.0.1:{settings.port}", settings, process, log_path)
+    stack = Stack(f"http://127.0.0.1:{settings.port}", settings, process, log_path, dict(extra_env or {}))
     try:
         wait_healthy(stack.url, process, log_path)
     except BaseException:

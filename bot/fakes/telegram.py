@@ -20,6 +20,7 @@ import contextlib
 import datetime as dtm
 import itertools
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -93,14 +94,15 @@ class _Failure:
 class FakeTelegram:
     """A Telegram Bot API server on 127.0.0.1, on a free port, recording every call."""
 
-    def __init__(self, token: str = "123456:TEST") -> None:
-        self.token = token
+    def __init__(self, token: str | None = None) -> None:
+        # A token shaped like Telegram's (bot id, colon, secret), fresh for each fake unless given.
+        self.token = token or f"{secrets.randbelow(10**9) + 10**9}:{secrets.token_urlsafe(26)}"
         self.url = ""
         self.sent: list[dict[str, Any]] = []
         self.calls: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] | None = None
         self.updates: list[dict[str, Any]] = []
-        bot_id = token.split(":", 1)[0]
+        bot_id = self.token.split(":", 1)[0]
         self.bot_user = {
             "id": int(bot_id) if bot_id.isdigit() else 1,
             "is_bot": True,

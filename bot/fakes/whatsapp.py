@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import threading
 import time
 import uuid
@@ -32,13 +33,14 @@ class FakeWhatsApp:
 
     def __init__(
         self,
-        access_token: str = "test-access-token",
+        access_token: str | None = None,
         phone_number_id: str = "1122334455667",
-        app_secret: str = "test-app-secret",
+        app_secret: str | None = None,
     ) -> None:
-        self.access_token = access_token
+        # Fresh credentials for each fake unless given: nothing secret-looking is written down.
+        self.access_token = access_token or secrets.token_urlsafe(24)
         self.phone_number_id = phone_number_id
-        self.app_secret = app_secret
+        self.app_secret = app_secret or secrets.token_hex(16)
         self.url = ""
         self.sent: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from bot.devstack import TELEGRAM_WEBHOOK_SECRET, Stack
+from bot.devstack import Stack
 from bot.fakes import telegram as tg
 from bot.fakes import whatsapp as wa
 from bot.storage import Direction, MessageStatus, create_engine, create_sessionmaker
@@ -101,7 +101,9 @@ class TelegramArtisan:
         self.chat_id = random.randrange(10**8, 10**9)
         self.sent = 0
 
-    async def post(self, update: dict, secret: str | None = TELEGRAM_WEBHOOK_SECRET) -> int:
+    async def post(self, update: dict, secret: str | None = "") -> int:
+        """Post as Telegram would (`secret` "" for the stack's own secret), or without one (None)."""
+        secret = self.stack.env["TELEGRAM_WEBHOOK_SECRET"] if secret == "" else secret
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         async with self.session.post(f"{self.stack.url}{TELEGRAM_WEBHOOK}", json=update, headers=headers) as response:
             return response.status
@@ -304,9 +306,7 @@ async def test_whatsapp_refuses_a_missing_or_wrong_signature_and_stores_nothing(
 
 
 async def test_whatsapp_verification_handshake(stack, session) -> None:
-    from bot.devstack import WHATSAPP_VERIFY_TOKEN
-
-    query = {"hub.mode": "subscribe", "hub.verify_token": WHATSAPP_VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    query = {"hub.mode": "subscribe", "hub.verify_token": stack.env["WHATSAPP_VERIFY_TOKEN"], "hub.challenge": "1158201444"}
     async with session.get(f"{stack.url}{WHATSAPP_WEBHOOK}", params=query) as response:
         assert (response.status, await response.text()) == (200, "1158201444")
     async with session.get(f"{stack.url}{WHATSAPP_WEBHOOK}", params={**query, "hub.verify_token": "no"}) as response:
@@ -391,14 +391,12 @@ async def test_the_gateway_killed_mid_conversation_loses_nothing_and_repeats_not
 def whatsapp_settings(stack: Stack, fake: wa.FakeWhatsApp, database_url: str, **changes):  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    from bot.devstack import WHATSAPP_VERIFY_TOKEN
-
     return replace(
         stack.settings,
         database_url=database_url,
         whatsapp_access_token=fake.access_token,
         whatsapp_app_secret=fake.app_secret,
-        whatsapp_verify_token=WHATSAPP_VERIFY_TOKEN,
+        whatsapp_verify_token=stack.env["WHATSAPP_VERIFY_TOKEN"],
         whatsapp_phone_number_id=fake.phone_number_id,
         whatsapp_api_url=fake.url,
         **changes,

@@ -20,7 +20,7 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 from sqlalchemy import select
 
-from bot.devstack import TELEGRAM_WEBHOOK_SECRET, Stack
+from bot.devstack import Stack
 from bot.fakes import telegram as tg
 from bot.handoff import GIVEN_BACK, TAKEN
 from bot.settings import ROOT
@@ -58,7 +58,7 @@ class Artisan:
 
     async def say(self, text: str) -> None:
         update = tg.text_update(next(_update_ids), self.chat_id, text, first_name=self.first_name)
-        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_WEBHOOK_SECRET}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": self.stack.env["TELEGRAM_WEBHOOK_SECRET"]}
         async with self.session.post(f"{self.stack.url}/webhooks/telegram/webhook", json=update, headers=headers) as r:
             assert r.status == 200
         self.sent += 1

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.devstack import TELEGRAM_WEBHOOK_SECRET, Stack
+from bot.devstack import Stack
 from bot.fakes import telegram as tg
 from bot.handoff import GIVEN_BACK, TAKEN
 from bot.replies import HELD_FOR_ADVISER
@@ -142,7 +142,7 @@ async def test_a_telegram_artisan_is_answered_by_an_adviser_on_telegram(stack: S
     adviser = await Adviser.login(stack, add_adviser(stack))
 
     async def say(session: aiohttp.ClientSession, text: str) -> None:
-        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_WEBHOOK_SECRET}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": stack.env["TELEGRAM_WEBHOOK_SECRET"]}
         update = tg.text_update(next(update_ids), chat_id, text)
         async with session.post(f"{stack.url}/webhooks/telegram/webhook", json=update, headers=headers) as response:
             assert response.status == 200

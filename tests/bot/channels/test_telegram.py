@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -34,7 +35,7 @@ from bot.settings import Settings
 from bot.storage import Direction, Message
 
 WEBHOOK = "/webhooks/telegram/webhook"
-SECRET = "s3cret-Webhook_token"
+SECRET = secrets.token_urlsafe(24)  # as an operator makes one
 PUBLIC_URL = "https://crisisbot.example.fr/webhooks/telegram/webhook"
 CHAT = 424242
 

@@ -7,6 +7,7 @@ import asyncio
 import copy
 import json
 import logging
+import secrets
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from bot.storage.models import Author, Conversation, Direction
 WEBHOOK = "/webhooks/whatsapp/webhook"
 FIXTURES = Path("/work/shared/fixtures/whatsapp")
 ARTISAN = "33612345678"
+VERIFY_TOKEN = secrets.token_urlsafe(16)
 TEMPLATE = "crisisbot_reponse"
 
 
@@ -49,7 +51,7 @@ def settings(sqlite_url: str, fake: FakeWhatsApp) -> Settings:
         actions_port=9,
         whatsapp_access_token=fake.access_token,
         whatsapp_app_secret=fake.app_secret,
-        whatsapp_verify_token="le-jeton-de-verification",
+        whatsapp_verify_token=VERIFY_TOKEN,
         whatsapp_phone_number_id=fake.phone_number_id,
         whatsapp_api_url=fake.url,
     )
@@ -120,7 +122,7 @@ def choices(count: int) -> list[dict[str, str]]:
 
 
 async def test_the_verification_handshake_answers_the_challenge_only_to_our_token(client) -> None:
-    params = {"hub.mode": "subscribe", "hub.verify_token": "le-jeton-de-verification", "hub.challenge": "1158201444"}
+    params = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
     response = await client.get(WEBHOOK, params=params)
     assert response.status == 200
     assert response.content_type == "text/plain"
