@@ -52,11 +52,13 @@ from bot.channels.base import (
     PushChannel,
     RateLimit,
     RetryLater,
+    SentParts,
     accept,
     clean_text,
     json_error,
     read_json_object,
 )
+from bot.channels.base import split_text as base_split_text
 from bot.errors import ConfigurationError
 from bot.settings import Settings
 from bot.storage.message_log import Inbound, MessageLog
@@ -104,13 +106,9 @@ ATTACHMENT_KINDS = (
 # --- Splitting and laying out a reply -------------------------------------------------------------------------
 
 
-def _units(text: str) -> int:
-    """Telegram's length of a text: UTF-16 code units (an emoji outside the BMP counts two)."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
-
-
 def _fitting(text: str, limit: int) -> int:
-    """How many characters of `text` fit in `limit` UTF-16 units."""
+    """How many characters of `text` fit in `limit` UTF-16 units (Telegram's measure: an emoji outside the
+    BMP counts two)."""
     used = 0
     for index, char in enumerate(text):
         used += 2 if ord(char) > 0xFFFF else 1
@@ -120,32 +118,8 @@ def _fitting(text: str, limit: int) -> int:
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """`text` in parts of at most `limit`, cut between paragraphs, else lines, else words.
-
-    A boundary in the first half of a part is passed over for a finer one further on (fewer, fuller
-    messages); only a word longer than a whole part is cut.
-    """
-    parts: list[str] = []
-    rest = text.strip()
-    while rest:
-        if _units(rest) <= limit:
-            parts.append(rest)
-            break
-        end = _fitting(rest, limit)
-        window = rest[: end + 1]  # a boundary right after the last character that fits counts too
-        cut = 0
-        for boundary in ("\n\n", "\n", " "):
-            found = window.rfind(boundary, 0, end + 1)
-            if found >= end // 2:
-                cut = found
-                break
-        if cut <= 0:
-            cut = max(window.rfind(" ", 0, end + 1), 0) or end
-        part = rest[:cut].rstrip()
-        if part:
-            parts.append(part)
-        rest = rest[cut:].strip()
-    return parts
+    """`text` in Telegram messages, measured as Telegram does (UTF-16 units), cut between words."""
+    return base_split_text(text, limit, _fitting)
 
 
 def inline_keyboard(message_id: int, buttons: list[dict[str, str]]) -> InlineKeyboardMarkup:
@@ -300,7 +274,7 @@ class TelegramChannel(PushChannel):
         self._connecting: asyncio.Task[None] | None = None
         self._stopped = False
         # Parts of a long reply already sent, by stored message id: a retry sends only the rest.
-        self._progress: dict[int, list[str]] = {}
+        self._sent = SentParts()
 
     def _redact(self, exc: TelegramError) -> str:
         """A Telegram error's message, safe to log or store: never the token (some errors quote the URL)."""
@@ -478,7 +452,7 @@ class TelegramChannel(PushChannel):
             markup = share_phone_keyboard()
         else:
             markup = None
-        sent = self._progress.setdefault(message.message_id, [])
+        sent = self._sent.of(message.message_id)
         for index in range(len(sent), len(parts)):
             last = index == len(parts) - 1
             try:
@@ -488,10 +462,10 @@ class TelegramChannel(PushChannel):
             except TelegramError as exc:
                 if _retries(exc):
                     raise _as_retry(exc, self._redact(exc)) from exc
-                self._progress.pop(message.message_id, None)
+                self._sent.forget(message.message_id)
                 raise _as_failure(exc, self._redact(exc)) from exc
             sent.append(f"{result.chat.id}:{result.message_id}")
-        del self._progress[message.message_id]
+        self._sent.forget(message.message_id)
         return Delivery(sent)
 
 

@@ -29,7 +29,6 @@ import hmac
 import json
 import logging
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
@@ -46,10 +45,12 @@ from bot.channels.base import (
     PushChannel,
     RateLimit,
     RetryLater,
+    SentParts,
     accept,
     clean_text,
     json_error,
 )
+from bot.channels.base import split_text as base_split_text
 from bot.errors import BadMessage
 from bot.settings import Settings
 from bot.storage import MessageStatus
@@ -116,8 +117,6 @@ STATUS_OF = {
     "read": MessageStatus.READ,
     "failed": MessageStatus.FAILED,
 }
-# Parts of a long message already accepted by Meta, kept while the rest is retried (bounded).
-MAX_PROGRESS_ENTRIES = 1000
 
 
 # --- Receiving ---------------------------------------------------------------------------------------------
@@ -332,27 +331,9 @@ def shorten(title: str, limit: int) -> str:
     return head.rstrip(" ,;:.-–—(") + "…"
 
 
-def _cut_point(text: str, limit: int) -> int:
-    """Where to cut `text` so the first part is at most `limit` characters: a paragraph, line or word end."""
-    window = text[: limit + 1]
-    for separator in ("\n\n", "\n", " "):
-        at = window.rfind(separator, 0, limit + 1)
-        if at >= limit // 2:
-            return at
-    return limit
-
-
 def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
-    """`text` in parts of at most `limit` characters, never cutting a word (unless it is longer than a part)."""
-    parts: list[str] = []
-    text = text.strip()
-    while len(text) > limit:
-        at = _cut_point(text, limit)
-        parts.append(text[:at].rstrip())
-        text = text[at:].lstrip()
-    if text:
-        parts.append(text)
-    return parts
+    """`text` in WhatsApp text messages, cut between words."""
+    return base_split_text(text, limit)
 
 
 def split_with_tail(text: str, tail_limit: int) -> tuple[list[str], str]:
@@ -415,7 +396,7 @@ class WhatsAppChannel(PushChannel):
         self._settings = settings
         self._session: aiohttp.ClientSession | None = None
         self._url = f"{settings.whatsapp_api_url.rstrip('/')}/{settings.whatsapp_phone_number_id}/messages"
-        self._progress: OrderedDict[int, list[str]] = OrderedDict()
+        self._sent = SentParts()
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get(WEBHOOK_PATH, self.verify), web.post(WEBHOOK_PATH, self.receive)]
@@ -485,24 +466,22 @@ class WhatsAppChannel(PushChannel):
         if not message.text.strip() and not message.buttons and message.awaiting != "phone":
             return Delivery([], note="Message vide : rien à envoyer.")
         if message.window_closed or not self._window_open(message):
-            self._progress.pop(message.message_id, None)
+            self._sent.forget(message.message_id)
             return await self._send_template(message, reason="fenêtre de 24 h fermée")
         requests = self._requests_for(message)
-        done = self._progress.get(message.message_id, [])
-        ids = list(done)
+        sent = self._sent.of(message.message_id)
         try:
-            for body in requests[len(done) :]:
-                ids.append(await self._post(message.message_id, message.external_id, body))
-                self._remember(message.message_id, ids)
+            for body in requests[len(sent) :]:
+                sent.append(await self._post(message.message_id, message.external_id, body))
         except _WindowClosed:
-            self._progress.pop(message.message_id, None)
+            self._sent.forget(message.message_id)
             delivery = await self._send_template(message, reason="fenêtre de 24 h fermée selon WhatsApp")
-            return Delivery(ids + delivery.platform_message_ids, delivery.note)
+            return Delivery(sent + delivery.platform_message_ids, delivery.note)
         except (DeliveryFailed, Held):
-            self._progress.pop(message.message_id, None)
+            self._sent.forget(message.message_id)
             raise
-        self._progress.pop(message.message_id, None)
-        return Delivery(ids)
+        self._sent.forget(message.message_id)
+        return Delivery(sent)
 
     def _window_open(self, message: Outgoing) -> bool:
         last = message.last_inbound_at
@@ -511,12 +490,6 @@ class WhatsAppChannel(PushChannel):
         if last.tzinfo is None:  # stored in UTC; SQLite may forget the zone
             last = last.replace(tzinfo=UTC)
         return self._settings.clock() - last < SERVICE_WINDOW
-
-    def _remember(self, message_id: int, ids: list[str]) -> None:
-        self._progress[message_id] = list(ids)
-        self._progress.move_to_end(message_id)
-        while len(self._progress) > MAX_PROGRESS_ENTRIES:
-            self._progress.popitem(last=False)
 
     async def _send_template(self, message: Outgoing, reason: str) -> Delivery:
         template = self._settings.whatsapp_template

@@ -45,6 +45,7 @@ KIND_LABELS = {
     "location": "Position",
     "contact": "Fiche contact",
     "edited": "Message modifié",
+    "deleted": "Message supprimé",
     "reaction": "Réaction",
     "system": "Notification WhatsApp",
     "other": "Contenu non pris en charge",

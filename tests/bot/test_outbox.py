@@ -238,3 +238,16 @@ async def test_sends_to_one_chat_are_paced_by_the_per_chat_rate(log: MessageLog)
     outbox.enqueue(await replies(log, "lea", *"abcde"))
     await asyncio.wait_for(outbox.drained(), 10)
     assert times[4] - times[0] >= 0.28, "after a burst of 2, 10 per second: the 5th goes 0.3 s after the 1st"
+
+
+def test_the_memory_of_parts_sent_keeps_only_the_latest_messages() -> None:
+    from bot.channels.base import SentParts
+
+    sent = SentParts(limit=2)
+    sent.of(1).append("part 1 of message 1")
+    sent.of(2)
+    sent.of(3)  # a third message pushes out the oldest
+    assert sent.of(1) == [], "message 1 was forgotten: a retry would send it whole"
+    sent.of(3).append("x")
+    sent.forget(3)
+    assert sent.of(3) == []
