@@ -88,56 +88,62 @@ async def _at(started: float, offset: float) -> None:
         await asyncio.sleep(delay)
 
 
-async def telegram_burst(gateway_url: str, secret: str, conversations: int, messages: int, rate: float) -> Burst:
-    burst = Burst("telegram")
-    url = f"{gateway_url}/webhooks/telegram/webhook"
-    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret}
-    update_ids = itertools.count(random.randrange(10**6, 10**8))
-    chats = random.sample(range(10**8, 10**9), conversations)
+# A delivery as a platform posts it: (body, headers, the platform's id of the message).
+Posted = tuple[bytes, dict[str, str], str]
 
-    async def artisan(session: aiohttp.ClientSession, started: float, index: int, chat_id: int) -> None:
+
+def telegram_deliveries(secret: str, conversations: int) -> tuple[str, list[str], Callable[[str, str], Posted]]:
+    """Telegram's webhook path, chat ids, and how it posts a message."""
+    update_ids = itertools.count(random.randrange(10**6, 10**8))
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret}
+
+    def deliver(chat_id: str, text: str) -> Posted:
+        update = tg.text_update(next(update_ids), int(chat_id), text)
+        return json.dumps(update).encode(), headers, f"u{update['update_id']}"
+
+    return "/webhooks/telegram/webhook", [str(n) for n in random.sample(range(10**8, 10**9), conversations)], deliver
+
+
+def whatsapp_deliveries(app_secret: str, conversations: int) -> tuple[str, list[str], Callable[[str, str], Posted]]:
+    """WhatsApp's webhook path, numbers, and how Meta posts a message (signed)."""
+
+    def deliver(wa_id: str, text: str) -> Posted:
+        body = wa.text_message(wa_id, text)
+        raw = json.dumps(body).encode()
+        signature = hmac.new(app_secret.encode(), raw, hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={signature}"}
+        return raw, headers, body["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+
+    numbers = [f"33{n}" for n in random.sample(range(600000000, 799999999), conversations)]
+    return "/webhooks/whatsapp/webhook", numbers, deliver
+
+
+CHANNELS = {"telegram": telegram_deliveries, "whatsapp": whatsapp_deliveries}
+
+
+async def post_burst(
+    channel: str, gateway_url: str, secret: str, conversations: int, messages: int, rate: float
+) -> Burst:
+    """Post every conversation's messages at their times, all conversations at once; some twice."""
+    burst = Burst(channel)
+    path, chats, deliver = CHANNELS[channel](secret, conversations)
+    url = f"{gateway_url}{path}"
+
+    async def artisan(session: aiohttp.ClientSession, started: float, index: int, chat: str) -> None:
         for k, text in enumerate((SCRIPT * messages)[:messages]):
             await _at(started, (k * conversations + index) / rate)
-            update = tg.text_update(next(update_ids), chat_id, text)
-            body = json.dumps(update).encode()
-            key = f"u{update['update_id']}"
+            body, headers, key = deliver(chat, text)
             await _post(session, burst, url, body, headers, key)
             if random.randrange(REDELIVER_ONE_IN) == 0:
                 burst.redelivered += 1
                 await _post(session, burst, url, body, headers, key)
 
-    await _run(burst, [artisan] * conversations, chats)
-    return burst
-
-
-async def whatsapp_burst(gateway_url: str, app_secret: str, conversations: int, messages: int, rate: float) -> Burst:
-    burst = Burst("whatsapp")
-    url = f"{gateway_url}/webhooks/whatsapp/webhook"
-    numbers = [f"33{n}" for n in random.sample(range(600000000, 799999999), conversations)]
-
-    async def artisan(session: aiohttp.ClientSession, started: float, index: int, wa_id: str) -> None:
-        for k, text in enumerate((SCRIPT * messages)[:messages]):
-            await _at(started, (k * conversations + index) / rate)
-            body = wa.text_message(wa_id, text)
-            key = body["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
-            raw = json.dumps(body).encode()
-            signature = hmac.new(app_secret.encode(), raw, hashlib.sha256).hexdigest()
-            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={signature}"}
-            await _post(session, burst, url, raw, headers, key)
-            if random.randrange(REDELIVER_ONE_IN) == 0:
-                burst.redelivered += 1
-                await _post(session, burst, url, raw, headers, key)
-
-    await _run(burst, [artisan] * conversations, numbers)
-    return burst
-
-
-async def _run(burst: Burst, artisans: list, ids: list) -> None:  # type: ignore[type-arg]
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
         started = time.monotonic()
-        await asyncio.gather(*(artisan(session, started, i, id_) for i, (artisan, id_) in enumerate(zip(artisans, ids))))
+        await asyncio.gather(*(artisan(session, started, i, chat) for i, chat in enumerate(chats)))
         burst.elapsed = time.monotonic() - started
+    return burst
 
 
 @dataclass
@@ -236,17 +242,14 @@ async def run(
         f"1 in {REDELIVER_ONE_IN} delivered twice"
     )
     header()
-    for name in ("telegram", "whatsapp"):
-        if name == "telegram":
-            burst = await in_own_process(
-                telegram_burst, stack.url, stack.env["TELEGRAM_WEBHOOK_SECRET"], conversations, messages, rate
-            )
-            outcome = await settle(
-                stack, burst, lambda: {f"{m['chat_id']}:{m['message_id']}": m["at"] for m in list(telegram.sent)}
-            )
-        else:
-            burst = await in_own_process(
-                whatsapp_burst, stack.url, whatsapp.app_secret, conversations, messages, rate
-            )
-            outcome = await settle(stack, burst, lambda: {m["id"]: m["at"] for m in list(whatsapp.sent)})
-        print_report(burst, outcome)
+    # Per channel: the secret that makes a delivery authentic, and what reached the fake platform, by id.
+    channels = {
+        "telegram": (
+            stack.env["TELEGRAM_WEBHOOK_SECRET"],
+            lambda: {f"{m['chat_id']}:{m['message_id']}": m["at"] for m in list(telegram.sent)},
+        ),
+        "whatsapp": (whatsapp.app_secret, lambda: {m["id"]: m["at"] for m in list(whatsapp.sent)}),
+    }
+    for name, (secret, received) in channels.items():
+        burst = await in_own_process(post_burst, name, stack.url, secret, conversations, messages, rate)
+        print_report(burst, await settle(stack, burst, received))

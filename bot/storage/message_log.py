@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.storage.models import (
     Author,
@@ -164,59 +164,24 @@ class MessageLog:
         them); otherwise they wait in the outbox, PENDING.
         """
         now = utcnow()
-        rows = [
-            dict(
-                conversation_id=inbound.conversation_id,
-                direction=Direction.OUT,
-                channel=inbound.channel,
-                author=Author.BOT,
-                text=reply.get("text"),
-                payload={k: v for k, v in reply.items() if k not in ("text", "recipient_id")} or None,
-                status=reply_status,
-                reply_to_id=inbound.id,
-                created_at=now,
-                attempts=0,
-            )
-            for reply in replies
-        ]
+        rows = _outbound_rows(inbound.conversation_id, inbound.channel, Author.BOT, replies, reply_status, now, inbound.id)
         async with self._engine.begin() as connection:
             await connection.execute(
                 update(Message)
                 .where(Message.id == inbound.id)
                 .values(intent=intent, confidence=confidence, status=status, error=error, processed_at=now)
             )
-            ids = [
-                (await connection.execute(insert(Message).values(**row).returning(Message.id))).scalar_one()
-                for row in rows
-            ]
+            outbound = await _insert_outbound(connection, rows)
         inbound.intent, inbound.confidence, inbound.status, inbound.processed_at = intent, confidence, status, now
-        return [Message(id=message_id, **row) for message_id, row in zip(ids, rows)]
+        return outbound
 
     async def record_outbound(
         self, conversation_id: str, channel: str, author: str, replies: list[dict[str, Any]]
     ) -> list[Message]:
         """Store messages to the artisan that answer no particular message (an adviser's, the hand-off's), PENDING."""
-        now = utcnow()
-        rows = [
-            dict(
-                conversation_id=conversation_id,
-                direction=Direction.OUT,
-                channel=channel,
-                author=author,
-                text=reply.get("text"),
-                payload={k: v for k, v in reply.items() if k != "text"} or None,
-                status=MessageStatus.PENDING,
-                created_at=now,
-                attempts=0,
-            )
-            for reply in replies
-        ]
+        rows = _outbound_rows(conversation_id, channel, author, replies, MessageStatus.PENDING, utcnow())
         async with self._engine.begin() as connection:
-            ids = [
-                (await connection.execute(insert(Message).values(**row).returning(Message.id))).scalar_one()
-                for row in rows
-            ]
-        return [Message(id=message_id, **row) for message_id, row in zip(ids, rows)]
+            return await _insert_outbound(connection, rows)
 
     async def wait_replies(self, inbound_id: int, timeout: float, poll: float = 0.25) -> list[Message]:
         """The replies to a message answered elsewhere (another request, another gateway), once stored."""
@@ -440,3 +405,36 @@ class MessageLog:
                 .limit(1)
             )
         return last.buttons if last is not None else []
+
+
+def _outbound_rows(
+    conversation_id: str,
+    channel: str,
+    author: str,
+    replies: list[dict[str, Any]],
+    status: MessageStatus,
+    now: datetime,
+    reply_to_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The columns of outbound messages: the text apart, everything else (buttons, ...) in the payload."""
+    return [
+        dict(
+            conversation_id=conversation_id,
+            direction=Direction.OUT,
+            channel=channel,
+            author=author,
+            text=reply.get("text"),
+            payload={k: v for k, v in reply.items() if k not in ("text", "recipient_id")} or None,
+            status=status,
+            reply_to_id=reply_to_id,
+            created_at=now,
+            attempts=0,
+        )
+        for reply in replies
+    ]
+
+
+async def _insert_outbound(connection: AsyncConnection, rows: list[dict[str, Any]]) -> list[Message]:
+    """Insert the rows, in order; the stored messages (transient objects, with their ids)."""
+    ids = [(await connection.execute(insert(Message).values(**row).returning(Message.id))).scalar_one() for row in rows]
+    return [Message(id=message_id, **row) for message_id, row in zip(ids, rows)]
