@@ -114,14 +114,6 @@ class Adviser:
     is_admin: bool = False
 
 
-def next_state(state: str, action: str) -> str:
-    """The state `action` leads to from `state`; HandoffError when it is not allowed from there."""
-    allowed, to = TRANSITIONS[action]
-    if state not in allowed:
-        raise HandoffError(409, _refusal(state))
-    return to
-
-
 def _refusal(state: str) -> str:
     return {
         WAITING: "Cette conversation attend encore un conseiller : prenez-la d'abord.",
