@@ -96,11 +96,7 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
     """
     settings = app[keys.SETTINGS]
     live = app[keys.LIVE]
-    outbox = Outbox(
-        app[keys.MESSAGE_LOG],
-        app[keys.CHANNELS],
-        on_delivery=lambda m: live.publish("delivery", conversation_id=m.conversation_id, id=m.id, status=m.status, error=m.error),
-    )
+    outbox = Outbox(app[keys.MESSAGE_LOG], app[keys.CHANNELS], on_delivery=live.delivery)
     handoff = Handoff(
         create_sessionmaker(app[keys.DATABASE]), app[keys.MESSAGE_LOG], app[keys.ENGINE], live, settings, outbox.enqueue
     )

@@ -36,6 +36,16 @@ class Live:
                     queue.get_nowait()
                 queue.put_nowait({"kind": "reload"})
 
+    def delivery(self, message: Any) -> None:
+        """Where a reply to the artisan is now (sent, failed, held...): the consoles show it."""
+        self.publish(
+            "delivery",
+            conversation_id=message.conversation_id,
+            id=message.id,
+            status=message.status,
+            error=message.error,
+        )
+
     def close(self) -> None:
         """The gateway is stopping: every subscriber is told to go (consoles reconnect when it is back)."""
         self.publish("shutdown")

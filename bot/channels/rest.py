@@ -113,7 +113,7 @@ async def history(request: web.Request) -> web.Response:
     live = request.app[keys.LIVE]
     for m in outbound:
         if m.id in was_pending and m.status == MessageStatus.SENT:
-            live.publish("delivery", conversation_id=m.conversation_id, id=m.id, status=m.status, error=None)
+            live.delivery(m)
     return web.json_response(
         {
             "messages": [
