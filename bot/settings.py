@@ -46,6 +46,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigurationError(f"{name} must be a number, not {raw!r}.") from None
 
 
+def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if not 0 <= value <= 1:
+        raise ConfigurationError(f"{name} must be between 0 and 1 (e.g. 0.7), not {value}.")
+    return value
+
+
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     value = _int(env, name, default)
     if value < 1:
@@ -161,6 +168,11 @@ class Settings:
     chamber_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(DEFAULT_CHAMBER_HOURS))
     # An adviser calls back within this many hours, counted on opening days.
     callback_within_hours: int = 24
+    # Retraining (bot/retrain): an artisan message understood with less confidence than this reaches the
+    # admins' inbox; a new model whose accuracy is more than this below the active model's is refused
+    # (an admin may override, giving a reason).
+    inbox_confidence_threshold: float = 0.7
+    max_accuracy_drop: float = 0.02
     # The current time, timezone-aware UTC; tests pass a clock they can move forward.
     clock: Callable[[], datetime] = field(default=_utcnow, repr=False, compare=False)
 
@@ -196,6 +208,8 @@ class Settings:
                 env, "HANDOFF_MINUTES_PER_CONVERSATION", defaults.handoff_minutes_per_conversation
             ),
             callback_within_hours=_positive_int(env, "CALLBACK_WITHIN_HOURS", defaults.callback_within_hours),
+            inbox_confidence_threshold=_fraction(env, "INBOX_CONFIDENCE_THRESHOLD", defaults.inbox_confidence_threshold),
+            max_accuracy_drop=_fraction(env, "MAX_ACCURACY_DROP", defaults.max_accuracy_drop),
             telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
             telegram_mode=(env.get("TELEGRAM_MODE", "").strip().lower() or defaults.telegram_mode),
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
