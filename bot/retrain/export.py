@@ -119,7 +119,7 @@ def _strip_annotations(text: str) -> str:
     return " ".join(ANNOTATION.sub(lambda m: m.group("text"), text).split())
 
 
-def _nlu_examples(files: Iterable[Path]) -> list[tuple[str, str]]:
+def nlu_examples(files: Iterable[Path]) -> list[tuple[str, str]]:
     """(text, intent) of every example in Rasa NLU YAML files, entity annotations removed."""
     found: list[tuple[str, str]] = []
     for path in files:
@@ -170,7 +170,7 @@ def build_training_data(
     config_path = out_dir / "config.yml"
     shutil.copyfile(project_dir / "config.yml", config_path)
 
-    known = {normalise(text) for text, _ in _nlu_examples(_yaml_files(project_dir / "nlu"))}
+    known = {normalise(text) for text, _ in nlu_examples(_yaml_files(project_dir / "nlu"))}
     intents = _domain_intents(project_dir / "domain.yml") | {intent.name for intent in new_intents}
     answerable = [(text, intent) for text, intent in examples if intent in intents]
     kept, dropped, conflicting = _admin_examples(answerable, known)
@@ -275,7 +275,7 @@ def evaluation_set(project_dir: Path, heldout_labels: Sequence[tuple[str, str]])
     """nlu/heldout's examples (in file order), then the (text, intent) labels the inbox kept aside (sorted)."""
     examples = [
         Example(text, intent, "heldout")
-        for text, intent in _nlu_examples(_yaml_files(project_dir / "nlu" / "heldout"))
+        for text, intent in nlu_examples(_yaml_files(project_dir / "nlu" / "heldout"))
         if text
     ]
     inbox = {(" ".join(text.split()), intent) for text, intent in heldout_labels}

@@ -1,0 +1,482 @@
+"""This module contains the Inbox: the artisan messages the assistant misunderstood, grouped, and the admins' labels.
+
+A message is a candidate while nobody labelled it and it is an artisan's text message that the assistant
+understood with low confidence, did not understand at all (nlu_fallback), or that came last before the
+artisan asked for an adviser. Admins label a group's messages with an intent (an existing one, or one they
+create with its French answer) or ignore them; the label keeps the message's text with personal data masked
+(bot/retrain/masking.py), and one in five labelled examples is kept aside to evaluate models.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.handoff import Handoff
+from bot.retrain.audit import Actor, record
+from bot.retrain.export import nlu_examples
+from bot.retrain.grouping import Background, group
+from bot.retrain.masking import mask
+from bot.settings import Settings
+from bot.storage.models import (
+    AdminIntent,
+    Answer,
+    AnswerVersion,
+    Author,
+    Direction,
+    HandoffEvent,
+    InboxLabel,
+    LabelKind,
+    Message,
+    StaffAccount,
+)
+
+logger = logging.getLogger(__name__)
+
+PARIS = ZoneInfo("Europe/Paris")
+
+LOW_CONFIDENCE = "confiance faible"
+NOT_UNDERSTOOD = "non compris"
+BEFORE_HANDOFF = "avant transfert"
+REASONS = (NOT_UNDERSTOOD, LOW_CONFIDENCE, BEFORE_HANDOFF)
+
+FALLBACK_INTENT = "nlu_fallback"
+# Intents an admin never labels to: Rasa's own fallback, and `inform`, whose examples carry the entities a
+# form needs (a label has none).
+TECHNICAL_INTENTS = frozenset({FALLBACK_INTENT, "inform"})
+# The messages that ask for an adviser: the candidate is the message before them.
+HANDOFF_INTENTS = ("human_handoff", "distress")
+# One labelled example in this many is kept aside for evaluation.
+HELDOUT_EVERY = 5
+INTENT_NAME_MAX = 48
+TITLE_MAX = 120
+ANSWER_MAX = 4000
+
+UNKNOWN_INTENT = "L’intention « {} » n’existe pas : choisissez-en une dans la liste."
+NO_MESSAGE = "Cochez au moins un message."
+NO_INTENT = "Choisissez une intention."
+NO_TITLE = "Donnez un titre à la nouvelle intention."
+TITLE_TOO_LONG = f"Le titre ne doit pas dépasser {TITLE_MAX} caractères."
+NO_ANSWER = "Écrivez la réponse que l’assistant donnera à cette question."
+ANSWER_TOO_LONG = f"La réponse ne doit pas dépasser {ANSWER_MAX} caractères."
+TITLE_WITHOUT_LETTERS = "Le titre doit contenir des lettres ou des chiffres."
+INTENT_EXISTS = "L’intention « {} » existe déjà : choisissez-la dans la liste ou changez le titre."
+UNKNOWN_LABEL = "Cette étiquette n’existe plus."
+
+
+@dataclass(frozen=True)
+class InboxMessage:
+    """One candidate, as admins see it: its text with personal data masked, never the original."""
+
+    id: int
+    conversation_id: str
+    text: str
+    intent: str | None
+    confidence: float | None
+    reasons: tuple[str, ...]
+    channel: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class InboxGroup:
+    """Similar candidates, shown as one question."""
+
+    members: list[InboxMessage]
+    text: str  # the representative text
+    intent: str | None  # the most common predicted intent
+    confidence: float | None  # the mean confidence
+    reasons: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.members)
+
+    @property
+    def ids(self) -> list[int]:
+        return [m.id for m in self.members]
+
+
+@dataclass(frozen=True)
+class LabelView:
+    """A label as the "recently labelled" page lists it."""
+
+    id: int
+    message_id: int
+    kind: str
+    intent: str | None
+    text: str
+    heldout: bool
+    who: str
+    at: datetime
+
+
+@dataclass
+class _Candidate:
+    message: Message
+    reasons: set[str] = field(default_factory=set)
+
+
+def slug(title: str) -> str:
+    """ASCII, lower case, words joined by underscores: "Masques gratuits ?" → "masques_gratuits"."""
+    decomposed = unicodedata.normalize("NFKD", title.lower())
+    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", ascii_text).strip("_")
+
+
+def intent_name(title: str) -> str:
+    """The intent an admin's title makes: "faq_" and the title's slug, at most 48 characters."""
+    return ("faq_" + slug(title))[:INTENT_NAME_MAX].rstrip("_")
+
+
+def domain_intents(project_dir: Path) -> list[str]:
+    """The intents of the project's domain.yml (an intent may be a name or a mapping with its options)."""
+    path = project_dir / "domain.yml"
+    try:
+        version = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return []
+    return list(_parsed_intents(path, version))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_intents(path: Path, version: int) -> tuple[str, ...]:
+    # Parsing the domain takes tens of milliseconds: once per version of the file, not once per page.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    domain = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+    names: list[str] = []
+    for entry in domain.get("intents") or []:
+        if isinstance(entry, str):
+            names.append(entry)
+        elif isinstance(entry, dict):
+            names.extend(str(key) for key in entry)
+    return tuple(names)
+
+
+def _background(project_dir: Path) -> Background:
+    """How common each word is in what the bot is trained on (nlu/train), for grouping: read once per version."""
+    files = sorted((project_dir / "nlu" / "train").rglob("*.yml"))
+    return _parsed_background(tuple((f, f.stat().st_mtime_ns) for f in files))
+
+
+@functools.lru_cache(maxsize=2)
+def _parsed_background(files: tuple[tuple[Path, int], ...]) -> Background:
+    return Background([text for text, _ in nlu_examples(path for path, _ in files)])
+
+
+def _is_text(message: Message) -> bool:
+    payload = message.payload or {}
+    text = (message.text or "").strip()
+    # A photo or voice note has a kind; a shared contact is a number; "/intent" is a button's payload.
+    return bool(text) and not payload.get("kind") and not payload.get("contact") and not text.startswith("/")
+
+
+def _messages_count(n: int) -> str:
+    return f"{n} message" if n == 1 else f"{n} messages"
+
+
+class Inbox:
+    """The misunderstood messages and the admins' labels, on the gateway's database."""
+
+    def __init__(self, sessionmaker: async_sessionmaker, settings: Settings) -> None:
+        self._sessionmaker = sessionmaker
+        self._settings = settings
+        self._domain: list[str] | None = None
+
+    # --- The inbox ---------------------------------------------------------------------------------------------
+
+    async def groups(self, limit_messages: int = 2000) -> list[InboxGroup]:
+        """The newest candidates (at most `limit_messages`), grouped, largest groups first."""
+        messages = await self.candidates(limit_messages)
+        groups = group(messages, lambda m: m.text, background=_background(self._settings.project_dir))
+        return [_summary(members) for members in groups]
+
+    async def candidates(self, limit: int = 2000) -> list[InboxMessage]:
+        """The messages waiting for a label, newest first, their text masked."""
+        async with self._sessionmaker() as session:
+            found: dict[int, _Candidate] = {}
+            for message in await self._misunderstood(session, limit):
+                candidate = found.setdefault(message.id, _Candidate(message))
+                if message.intent == FALLBACK_INTENT:
+                    candidate.reasons.add(NOT_UNDERSTOOD)
+                if message.confidence is not None and message.confidence < self._settings.inbox_confidence_threshold:
+                    candidate.reasons.add(LOW_CONFIDENCE)
+            for message in await self._before_handoff(session, limit):
+                found.setdefault(message.id, _Candidate(message)).reasons.add(BEFORE_HANDOFF)
+            chosen = sorted(
+                (c for c in found.values() if _is_text(c.message)), key=lambda c: c.message.id, reverse=True
+            )[:limit]
+            names = await Handoff._display_names(session, sorted({c.message.conversation_id for c in chosen}))
+        return [
+            InboxMessage(
+                id=c.message.id,
+                conversation_id=c.message.conversation_id,
+                text=mask(c.message.text or "", _names(names.get(c.message.conversation_id))),
+                intent=c.message.intent,
+                confidence=c.message.confidence,
+                reasons=tuple(r for r in REASONS if r in c.reasons),
+                channel=c.message.channel,
+                created_at=c.message.created_at,
+            )
+            for c in chosen
+        ]
+
+    def _unlabelled_inbound(self) -> Any:
+        labelled = select(InboxLabel.id).where(InboxLabel.message_id == Message.id).exists()
+        return select(Message).where(
+            Message.direction == Direction.IN,
+            Message.author == Author.ARTISAN,
+            Message.text.is_not(None),
+            ~labelled,
+        )
+
+    async def _misunderstood(self, session: AsyncSession, limit: int) -> list[Message]:
+        threshold = self._settings.inbox_confidence_threshold
+        query = (
+            self._unlabelled_inbound()
+            .where(or_(Message.confidence < threshold, Message.intent == FALLBACK_INTENT))
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+        return list(await session.scalars(query))
+
+    async def _before_handoff(self, session: AsyncSession, limit: int) -> list[Message]:
+        """For each request for an adviser, the artisan's last message the assistant read before it.
+
+        The message that asked (human_handoff, distress) is not the one misunderstood: the one before it is.
+        A message with an intent went through Rasa, so it was text (a photo or an edit never does).
+        """
+        before = (
+            select(func.max(Message.id))
+            .where(
+                Message.conversation_id == HandoffEvent.conversation_id,
+                Message.direction == Direction.IN,
+                Message.author == Author.ARTISAN,
+                Message.created_at <= HandoffEvent.at,
+                Message.intent.is_not(None),
+                Message.intent.not_in(HANDOFF_INTENTS),
+            )
+            .correlate(HandoffEvent)
+            .scalar_subquery()
+        )
+        ids = [
+            message_id
+            for message_id in await session.scalars(
+                select(before).where(HandoffEvent.action == "requested").order_by(HandoffEvent.id.desc()).limit(limit)
+            )
+            if message_id is not None
+        ]
+        if not ids:
+            return []
+        return list(await session.scalars(self._unlabelled_inbound().where(Message.id.in_(set(ids)))))
+
+    # --- Labels ------------------------------------------------------------------------------------------------
+
+    async def label(self, message_ids: list[int], *, intent: str | None, ignore: bool = False, actor: Actor) -> int:
+        """Label these messages with `intent` (or ignore them); how many were labelled (labelled ones are skipped)."""
+        if not message_ids:
+            raise ValueError(NO_MESSAGE)
+        if ignore:
+            intent = None
+        else:
+            intent = (intent or "").strip()
+            if not intent:
+                raise ValueError(NO_INTENT)
+            if intent not in await self.intents():
+                raise ValueError(UNKNOWN_INTENT.format(intent))
+        for attempt in range(2):
+            try:
+                return await self._label(sorted(set(message_ids)), intent, actor)
+            except IntegrityError:
+                # Another admin labelled some of them meanwhile: the second pass skips those.
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _label(self, message_ids: list[int], intent: str | None, actor: Actor) -> int:
+        async with self._sessionmaker() as session:
+            labelled = select(InboxLabel.message_id).where(InboxLabel.message_id.in_(message_ids))
+            messages = list(
+                await session.scalars(
+                    select(Message)
+                    .where(
+                        Message.id.in_(message_ids),
+                        Message.direction == Direction.IN,
+                        Message.author == Author.ARTISAN,
+                        Message.id.not_in(labelled),
+                    )
+                    .order_by(Message.id)
+                )
+            )
+            if not messages:
+                return 0
+            names = await Handoff._display_names(session, sorted({m.conversation_id for m in messages}))
+            kind = LabelKind.IGNORE if intent is None else LabelKind.INTENT
+            keep_aside = kind == LabelKind.INTENT and len(messages) >= HELDOUT_EVERY
+            for position, message in enumerate(messages, start=1):
+                session.add(
+                    InboxLabel(
+                        message_id=message.id,
+                        kind=kind,
+                        intent=intent,
+                        text=mask(message.text or "", _names(names.get(message.conversation_id))),
+                        heldout=keep_aside and position % HELDOUT_EVERY == 0,
+                        account_id=actor.account_id,
+                        labelled_at=self._settings.clock(),
+                    )
+                )
+            action = "ignore" if intent is None else "label"
+            record(session, actor, action, intent, _messages_count(len(messages)))
+            await session.commit()
+        logger.info("%s labelled %d inbox messages (%s)", actor.name, len(messages), intent or "ignored")
+        return len(messages)
+
+    async def unlabel(self, label_id: int, actor: Actor) -> InboxLabel:
+        """Undo a label: its message goes back to the inbox. Returns the label removed."""
+        async with self._sessionmaker() as session:
+            label = await session.get(InboxLabel, label_id)
+            if label is None:
+                raise ValueError(UNKNOWN_LABEL)
+            await session.delete(label)
+            record(session, actor, "unlabel", label.intent or "ignoré", f"message {label.message_id}")
+            await session.commit()
+        return label
+
+    async def labelled(self, limit: int = 200) -> list[LabelView]:
+        """The most recent labels, newest first, with who labelled them and when."""
+        async with self._sessionmaker() as session:
+            rows = await session.execute(
+                select(InboxLabel, StaffAccount.email)
+                .outerjoin(StaffAccount, StaffAccount.id == InboxLabel.account_id)
+                .order_by(InboxLabel.id.desc())
+                .limit(limit)
+            )
+            return [
+                LabelView(
+                    id=label.id,
+                    message_id=label.message_id,
+                    kind=label.kind,
+                    intent=label.intent,
+                    text=label.text,
+                    heldout=label.heldout,
+                    who=email or "ligne de commande",
+                    at=label.labelled_at,
+                )
+                for label, email in rows
+            ]
+
+    async def training_examples(self) -> list[tuple[str, str]]:
+        """(text, intent) of the labels to train on: labelled with an intent, not kept aside."""
+        return await self._examples(heldout=False)
+
+    async def heldout_examples(self) -> list[tuple[str, str]]:
+        """(text, intent) of the labels kept aside to evaluate models."""
+        return await self._examples(heldout=True)
+
+    async def _examples(self, *, heldout: bool) -> list[tuple[str, str]]:
+        async with self._sessionmaker() as session:
+            rows = await session.execute(
+                select(InboxLabel.text, InboxLabel.intent)
+                .where(InboxLabel.kind == LabelKind.INTENT, InboxLabel.heldout.is_(heldout))
+                .order_by(InboxLabel.id)
+            )
+            return [(text, intent) for text, intent in rows if intent]
+
+    # --- Intents -----------------------------------------------------------------------------------------------
+
+    def _domain_intents(self) -> list[str]:
+        if self._domain is None:
+            self._domain = domain_intents(self._settings.project_dir)
+        return self._domain
+
+    async def intents(self) -> list[str]:
+        """Every intent an admin may label to: the domain's (technical ones apart) and the admins' own."""
+        known = {name for name in self._domain_intents() if name not in TECHNICAL_INTENTS}
+        known.update(intent.name for intent in await self.admin_intents())
+        return sorted(known)
+
+    async def admin_intents(self) -> list[AdminIntent]:
+        async with self._sessionmaker() as session:
+            return list(await session.scalars(select(AdminIntent).order_by(AdminIntent.created_at, AdminIntent.name)))
+
+    async def create_intent(
+        self, title: str, answer: str, actor: Actor, *, buttons: list[dict[str, str]] | None = None
+    ) -> str:
+        """Create an intent from its title, with its live French answer `utter_<name>`; its name."""
+        title, answer = (title or "").strip(), (answer or "").strip()
+        if not title:
+            raise ValueError(NO_TITLE)
+        if len(title) > TITLE_MAX:
+            raise ValueError(TITLE_TOO_LONG)
+        if not answer:
+            raise ValueError(NO_ANSWER)
+        if len(answer) > ANSWER_MAX:
+            raise ValueError(ANSWER_TOO_LONG)
+        name = intent_name(title)
+        if name == "faq":
+            raise ValueError(TITLE_WITHOUT_LETTERS)
+        if name in self._domain_intents():
+            raise ValueError(INTENT_EXISTS.format(name))
+        response = "utter_" + name
+        today = self._settings.clock().astimezone(PARIS).date()
+        try:
+            async with self._sessionmaker() as session:
+                if await session.get(AdminIntent, name) is not None or await session.get(Answer, response) is not None:
+                    raise ValueError(INTENT_EXISTS.format(name))
+                session.add(AdminIntent(name=name, title=title, account_id=actor.account_id))
+                # The intent first: the answer rows' flush must not run before the row they belong with.
+                await session.flush()
+                session.add(
+                    Answer(
+                        response=response, text=answer, buttons=list(buttons or []), updated_on=today,
+                        account_id=actor.account_id,
+                    )
+                )
+                session.add(
+                    AnswerVersion(
+                        response=response, text=answer, buttons=list(buttons or []), updated_on=today,
+                        account_id=actor.account_id,
+                    )
+                )
+                record(session, actor, "create_intent", name, title)
+                await session.commit()
+        except IntegrityError:
+            raise ValueError(INTENT_EXISTS.format(name)) from None
+        logger.info("%s created the intent %s", actor.name, name)
+        return name
+
+
+def _names(name: str | None) -> list[str]:
+    return [name] if name else []
+
+
+def _summary(members: list[InboxMessage]) -> InboxGroup:
+    texts = Counter(m.text for m in members)
+    # The text written most often; on a tie, the shortest (a question without the greetings around it).
+    representative = min(texts, key=lambda text: (-texts[text], len(text)))
+    # What the assistant thought they were, when it thought anything: a real intent before nlu_fallback.
+    intents = Counter(m.intent for m in members if m.intent and m.intent != FALLBACK_INTENT)
+    if not intents:
+        intents = Counter(m.intent for m in members if m.intent)
+    confidences = [m.confidence for m in members if m.confidence is not None]
+    reasons = {reason for m in members for reason in m.reasons}
+    return InboxGroup(
+        members=members,
+        text=representative,
+        intent=intents.most_common(1)[0][0] if intents else None,
+        confidence=sum(confidences) / len(confidences) if confidences else None,
+        reasons=tuple(r for r in REASONS if r in reasons),
+    )
