@@ -27,6 +27,7 @@ from bot.storage.message_log import MessageLog
 
 if TYPE_CHECKING:
     from bot.handoff import Handoff
+    from bot.retrain.answers import LiveAnswers
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class ConversationRouter:
         concurrency: int,
         deliver: Deliver | None = None,
         handoff: Handoff | None = None,
+        answers: LiveAnswers | None = None,
         retry_delays: tuple[float, ...] = (0.5, 1, 2, 5, 10, 30),
     ) -> None:
         self._log = log
@@ -67,6 +69,8 @@ class ConversationRouter:
         # Push channels' replies go to the outbox here; the web chat collects its replies itself.
         self._deliver = deliver
         self._handoff = handoff
+        # The admins' live text of the FAQ answers, put in place of the domain's.
+        self._live_answers = answers
         self._retry_delays = retry_delays
         self._queues: dict[str, list[_Queued]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -218,9 +222,11 @@ class ConversationRouter:
                         retry=retry,
                         metadata={"channel": message.channel},
                     )
-                return await self._record(
-                    message, reply.messages, intent=reply.intent, confidence=reply.confidence
-                )
+                messages = reply.messages
+                if self._live_answers is not None:
+                    await self._live_answers.refresh()
+                    messages = self._live_answers.apply(messages)
+                return await self._record(message, messages, intent=reply.intent, confidence=reply.confidence)
             except EngineUnavailable as exc:
                 # Rasa is down or restarting: the message waits, in order, until it is back.
                 delay = self._retry_delays[min(attempt, len(self._retry_delays) - 1)]

@@ -7,7 +7,9 @@ This channel is the engine's door for the gateway:
 * the answer holds the bot's messages *and* the intent and confidence of the artisan's message, which the
   gateway stores beside it (the NLU runs once: its result is handed to Rasa's processor as ``parse_data``);
 * a message the gateway sends again after a crash (``"retry": true``) is not processed twice: when the
-  tracker already holds it (same ``message_id``), the bot messages that followed it are returned instead.
+  tracker already holds it (same ``message_id``), the bot messages that followed it are returned instead;
+* each bot message names the domain response that produced it (``"response": "utter_faq_pge"``), when it
+  came from one, so the gateway can put the admins' live text of that answer in its place.
 
 It runs inside the Rasa server (Python 3.10), loaded through ``credentials.yml``.
 """
@@ -26,6 +28,24 @@ from rasa.shared.core.events import BotUttered, UserUttered
 logger = logging.getLogger(__name__)
 
 BOT_MESSAGE_KEYS = ("text", "buttons", "image", "attachment", "custom")
+# The key of a bot message that names the response it came from (Rasa's `utter_action`).
+RESPONSE_KEY = "response"
+
+
+class ResponseCollector(CollectingOutputChannel):
+    """Collects the bot's messages, each marked with the response that produced it, when Rasa names one.
+
+    One response may become several messages (a text with blank lines is split; a `custom` part comes
+    apart from its text): all of them carry its name.
+    """
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        response_name = message.get("utter_action")
+        first = len(self.messages)
+        await super().send_response(recipient_id, message)
+        if isinstance(response_name, str) and response_name:
+            for collected in self.messages[first:]:
+                collected[RESPONSE_KEY] = response_name
 
 
 class GatewayInput(InputChannel):
@@ -83,7 +103,7 @@ class GatewayInput(InputChannel):
                     return response.json(earlier)
 
             parse_data = await agent.parse_message(text)
-            collector = CollectingOutputChannel()
+            collector = ResponseCollector()
             await on_new_message(
                 UserMessage(
                     text,
@@ -144,9 +164,11 @@ async def _answer_already_given(
                 found = event
         elif found is not None and isinstance(event, BotUttered):
             message = {"recipient_id": sender, "text": event.text, **(event.data or {})}
-            messages.append(
-                {k: v for k, v in message.items() if k == "recipient_id" or (k in BOT_MESSAGE_KEYS and v)}
-            )
+            kept = {k: v for k, v in message.items() if k == "recipient_id" or (k in BOT_MESSAGE_KEYS and v)}
+            response_name = (event.metadata or {}).get("utter_action")
+            if isinstance(response_name, str) and response_name:
+                kept[RESPONSE_KEY] = response_name
+            messages.append(kept)
     if found is None:
         return None
     return _answer(found.parse_data, messages)

@@ -1,12 +1,21 @@
-"""The conversation router on the real engine: order kept, nothing lost when the gateway or Rasa stops."""
+"""The conversation router on the real engine: order kept, nothing lost when the gateway or Rasa stops; the admins'
+live answers put in place of Rasa's."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
+from datetime import UTC, date, datetime
 
 from bot import keys
 from bot.app import create_app
-from bot.storage import MessageStatus
+from bot.conversations import ConversationRouter
+from bot.engine import EngineReply
+from bot.retrain.answers import LiveAnswers
+from bot.retrain.audit import Actor
+from bot.settings import ROOT
+from bot.storage import MessageStatus, create_engine, create_sessionmaker, migrate
+from bot.storage.message_log import Inbound, MessageLog
 
 WEBHOOK = "/webhooks/rest/webhook"
 
@@ -48,8 +57,6 @@ async def test_replies_returned_to_the_waiting_request_are_recorded_as_sent(aioh
 
 
 async def test_conversations_proceed_in_parallel_each_in_its_own_order(aiohttp_client, stack, sqlite_url: str) -> None:
-    import asyncio
-
     client = await aiohttp_client(create_app(replace(stack.settings, database_url=sqlite_url)))
     script = ["bonjour", "pret garanti par l etat", "merci", "au revoir"]
 
@@ -66,3 +73,68 @@ async def test_conversations_proceed_in_parallel_each_in_its_own_order(aiohttp_c
         transcript = await log.transcript(conversation.id)
         assert [m.text for m in transcript if m.direction == "in"] == script
         assert [m.intent for m in transcript if m.direction == "in"] == ["greet", "faq_pge", "thank", "goodbye"]
+
+
+class ScriptedEngine:
+    """Rasa's answer to every message: the PGE answer in two parts, as the gateway channel returns it."""
+
+    async def send(self, conversation_id: str, text: str, message_id: str, **_: object):
+        return EngineReply(
+            messages=[
+                {"recipient_id": conversation_id, "text": "Le PGE, texte du domaine.", "response": "utter_faq_pge"},
+                {"recipient_id": conversation_id, "text": "Deuxième paragraphe.", "response": "utter_faq_pge"},
+                {"recipient_id": conversation_id, "text": "Autre chose ?", "response": "utter_anything_else"},
+            ],
+            intent="faq_pge",
+            confidence=0.97,
+        )
+
+
+async def test_an_answer_edited_by_an_admin_reaches_the_artisan_from_the_next_message(sqlite_url: str) -> None:
+    await asyncio.to_thread(migrate, sqlite_url)
+    database = create_engine(sqlite_url)
+    answers = LiveAnswers(create_sessionmaker(database), ROOT, lambda: datetime(2020, 12, 3, 9, tzinfo=UTC))
+    await answers.load()
+    log = MessageLog(create_sessionmaker(database))
+    router = ConversationRouter(log, ScriptedEngine(), max_message_chars=1000, concurrency=2, answers=answers)
+
+    async def ask(message_id: str) -> list:
+        stored = await log.store_inbound(Inbound("rest", "artisan", "c quoi le pge", message_id))
+        return await router.submit(stored.message, stored.conversation.state)
+
+    try:
+        before = await ask("1")
+        assert [m.text for m in before] == ["Le PGE, texte du domaine.", "Deuxième paragraphe.", "Autre chose ?"]
+        buttons = [{"title": "Être rappelé", "payload": "/request_callback"}]
+        await answers.save("utter_faq_pge", "Le PGE : nouveau texte.", buttons, date(2020, 12, 3), Actor.command_line())
+
+        after = await ask("2")
+        assert [m.text for m in after] == [
+            "Le PGE : nouveau texte.\n\nMis à jour le 3 décembre 2020.",
+            "Autre chose ?",
+        ]
+        assert after[0].buttons == buttons and after[0].payload["response"] == "utter_faq_pge"
+        stored = [m for m in await log.transcript(after[0].conversation_id) if m.direction == "out"]
+        assert [m.text for m in stored][-2:] == [m.text for m in after]
+    finally:
+        await router.close()
+        await database.dispose()
+
+
+async def test_rasa_names_the_response_of_each_message_and_the_live_text_replaces_it(
+    aiohttp_client, stack, sqlite_url: str
+) -> None:
+    client = await aiohttp_client(create_app(replace(stack.settings, database_url=sqlite_url)))
+    response = await client.post(WEBHOOK, json={"sender": "live-answer", "message": "c quoi le PGE", "message_id": "1"})
+    [first, *_] = await response.json()
+    assert "25" in first["text"]
+    log = client.app[keys.MESSAGE_LOG]
+    conversation = await log.find_conversation("rest", "live-answer")
+    [out, *_] = [m for m in await log.transcript(conversation.id) if m.direction == "out"]
+    assert out.payload["response"] == "utter_faq_pge"
+
+    answers = client.app[keys.ANSWERS]
+    await answers.save("utter_faq_pge", "PGE : texte modifié par la Chambre.", [], date(2020, 12, 3), Actor.command_line())
+    response = await client.post(WEBHOOK, json={"sender": "live-answer", "message": "et le PGE ?", "message_id": "2"})
+    replies = await response.json()
+    assert replies[0]["text"] == "PGE : texte modifié par la Chambre.\n\nMis à jour le 3 décembre 2020."
