@@ -19,7 +19,7 @@ run: setup
 	@$(GW)/crisisbot run
 
 train: setup
-	@$(GW)/crisisbot train
+	@$(GW)/crisisbot train --base
 
 # Every test: the action server's, Rasa's data and conversation tests, then the gateway's and the whole stack's.
 test:

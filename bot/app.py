@@ -25,12 +25,16 @@ from bot.internal_api import internal_only
 from bot.live import Live
 from bot.internal_api import routes as internal_routes
 from bot.outbox import Outbox
+from bot.retrain.answers import LiveAnswers
+from bot.retrain.jobs import TrainingJobs
+from bot.retrain.registry import ModelRegistry, ModelSwitcher
 from bot.settings import Settings
 from bot.staff import Passwords, StaffAccounts, StaffSessions, setup_templates, staff_access
 from bot.staff import routes as staff_routes
 from bot.staff.desk import RequestDesk
 from bot.storage import create_engine, create_sessionmaker, migrate
 from bot.storage.message_log import MessageLog
+from bot.training import training_hash
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +104,9 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
     handoff = Handoff(
         create_sessionmaker(app[keys.DATABASE]), app[keys.MESSAGE_LOG], app[keys.ENGINE], live, settings, outbox.enqueue
     )
+    answers = LiveAnswers(create_sessionmaker(app[keys.DATABASE]), settings.project_dir, settings.clock)
+    await answers.load()
+    app[keys.ANSWERS] = answers
     router = ConversationRouter(
         app[keys.MESSAGE_LOG],
         app[keys.ENGINE],
@@ -107,6 +114,7 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
         concurrency=settings.engine_concurrency,
         deliver=outbox.enqueue,
         handoff=handoff,
+        answers=answers,
     )
     app[keys.OUTBOX], app[keys.ROUTER], app[keys.HANDOFF] = outbox, router, handoff
     started: list[PushChannel] = []
@@ -127,6 +135,25 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
         await outbox.close()
         for channel in reversed(started):
             await channel.stop()
+
+
+async def retrain_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The model registry, the watch that keeps Rasa on the active model, and the training jobs."""
+    settings = app[keys.SETTINGS]
+    sessionmaker = create_sessionmaker(app[keys.DATABASE])
+    registry = ModelRegistry(sessionmaker, settings.models_dir)
+    engine = app[keys.ENGINE]
+    switcher = ModelSwitcher(
+        registry, engine.loaded_model, engine.load_model,
+        training_hash=lambda: training_hash(settings.project_dir), models_dir=settings.models_dir,
+    )
+    jobs = TrainingJobs(sessionmaker, settings, registry)
+    app[keys.REGISTRY], app[keys.SWITCHER], app[keys.JOBS] = registry, switcher, jobs
+    await jobs.recover()
+    watch = asyncio.create_task(switcher.watch(settings.model_check_seconds), name="model-watch")
+    yield
+    watch.cancel()
+    await jobs.close()
 
 
 async def watch_waiting(handoff: Handoff, every: float) -> None:
@@ -187,7 +214,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.PASSWORDS] = Passwords()
     app[keys.LIVE] = Live()
     app[keys.CHANNELS] = channels = push_channels(settings)
-    app.cleanup_ctx.extend([database_ctx, staff_ctx, engine_ctx, message_path_ctx])
+    app.cleanup_ctx.extend([database_ctx, staff_ctx, engine_ctx, message_path_ctx, retrain_ctx])
     app.on_startup.append(freeze_startup_objects)
     app.on_shutdown.append(close_consoles)
     setup_templates(app)

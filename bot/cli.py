@@ -9,8 +9,9 @@ import json
 import logging
 import subprocess
 import sys
+from pathlib import Path
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.errors import ConfigurationError
@@ -41,7 +42,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     raise_on_sigterm()  # until the supervisor installs its own handlers
     settings = settings.with_engine_token()
-    model = ensure_model(settings)
+    model = asyncio.run(_active_model(settings)) or ensure_model(settings)
     url = f"http://localhost:{settings.port}"
 
     def ready() -> None:
@@ -58,6 +59,19 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(supervisor.run())
 
 
+async def _active_model(settings: Settings) -> Path | None:
+    """The model the admins activated (bot/retrain/registry.py), when there is one and its file is here."""
+    async with _retraining(settings) as (registry, _):
+        record = await registry.active_record()
+    if record is None:
+        return None
+    path = Path(record.path)
+    if not path.is_file():
+        print(f"The active model's file is missing ({path}): starting on the model for nlu/ instead.", file=sys.stderr)
+        return None
+    return path
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     """Run the gateway alone (Rasa and the action server run elsewhere)."""
     from aiohttp import web
@@ -69,11 +83,96 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
-    """Train a model for the current training data unless one exists; print its path."""
-    from bot.training import ensure_model
+    """Train a model from nlu/ and the admins' labels, register it and evaluate it (it is not activated).
 
-    print(ensure_model(settings, force=args.force))
-    return 0
+    With --base: the model for nlu/ alone, reused when one exists (what `make run` and `make test` use).
+    """
+    if args.base:
+        from bot.training import ensure_model
+
+        print(ensure_model(settings, force=args.force))
+        return 0
+    return asyncio.run(_train(settings))
+
+
+async def _train(settings: Settings) -> int:
+    from bot.retrain.audit import Actor
+    from bot.retrain.jobs import JobBusy
+
+    async with _retraining(settings) as (registry, jobs):
+        try:
+            job = await jobs.run("train", Actor.command_line(), echo=lambda line: print(line, flush=True))
+        except JobBusy as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+        if job.status != "succeeded":
+            print(f"L'entraînement a échoué : {job.error}", file=sys.stderr)
+            return 1
+        print(f"\nModèle {job.model_name} enregistré (non actif). Pour le mettre en service : crisisbot models activate {job.model_name}")
+        return 0
+
+
+@contextlib.asynccontextmanager
+async def _retraining(settings: Settings) -> AsyncIterator[tuple[Any, Any]]:
+    """The model registry and the jobs on DATABASE_URL, for one command."""
+    from bot.retrain.jobs import TrainingJobs
+    from bot.retrain.registry import ModelRegistry
+    from bot.storage import create_engine, create_sessionmaker, migrate
+
+    await asyncio.to_thread(migrate, settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        sessionmaker = create_sessionmaker(engine)
+        registry = ModelRegistry(sessionmaker, settings.models_dir)
+        yield registry, TrainingJobs(sessionmaker, settings, registry)
+    finally:
+        await engine.dispose()
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+async def _models(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.retrain.audit import Actor
+    from bot.retrain.registry import RegistryError
+
+    async with _retraining(settings) as (registry, jobs):
+        actor = Actor.command_line()
+        try:
+            if args.models_command == "list":
+                views = await registry.models()
+                if not views:
+                    print("Aucun modèle enregistré : il le sera au premier démarrage (make run).")
+                for view in views:
+                    r = view.record
+                    when = r.created_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+                    mark = "*" if view.active else " "
+                    print(
+                        f"{mark} {r.name:<40} {when}  {r.actor:<32} données {r.data_hash[:12]:<12} "
+                        f"exactitude {_percent(view.accuracy):>6}  F1 {view.macro_f1 or 0:.3f}"
+                    )
+                return 0
+            if args.models_command == "evaluate":
+                job = await jobs.run("evaluate", actor, model_name=args.name, echo=lambda line: print(line, flush=True))
+                return 0 if job.status == "succeeded" else 1
+            if args.models_command == "activate":
+                activation = await registry.activate(args.name, actor, override_reason=args.override_reason)
+            else:
+                activation = await registry.rollback(actor, args.to)
+        except RegistryError as exc:
+            print(exc.message, file=sys.stderr)
+            return 1
+        print(
+            f"Modèle {activation.model_name} actif (à la place de {activation.previous_name or 'aucun'}). "
+            f"Le service en marche le charge dans les {settings.model_check_seconds:.0f} secondes, sans interrompre personne."
+        )
+        return 0
+
+
+def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
+    """The model registry: list, evaluate, activate, roll back."""
+    return asyncio.run(_models(settings, args))
 
 
 def cmd_model_path(settings: Settings, args: argparse.Namespace) -> int:
@@ -213,9 +312,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="train if needed, start everything (web chat on PORT, 8080)").set_defaults(func=cmd_run)
     sub.add_parser("serve", help="run the gateway alone").set_defaults(func=cmd_serve)
-    train = sub.add_parser("train", help="train a model for the current data unless one exists")
-    train.add_argument("--force", action="store_true", help="train even if a matching model exists")
+    train = sub.add_parser(
+        "train", help="train a model from nlu/ and the admins' labels, evaluate it and register it (not activated)"
+    )
+    train.add_argument("--base", action="store_true", help="the model for nlu/ alone, reused when one exists")
+    train.add_argument("--force", action="store_true", help="with --base: train even if a matching model exists")
     train.set_defaults(func=cmd_train)
+    models = sub.add_parser("models", help="the model registry: list, evaluate, activate, rollback")
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    models_sub.add_parser("list", help="every model; * marks the active one").set_defaults(func=cmd_models)
+    evaluate = models_sub.add_parser("evaluate", help="evaluate a model again, beside the active model")
+    evaluate.add_argument("name")
+    evaluate.set_defaults(func=cmd_models)
+    activate = models_sub.add_parser("activate", help="activate a model (the evaluation gate applies)")
+    activate.add_argument("name")
+    activate.add_argument("--override-reason", help="activate despite the evaluation gate, for this reason")
+    activate.set_defaults(func=cmd_models)
+    rollback = models_sub.add_parser("rollback", help="go back to the previously active model")
+    rollback.add_argument("--to", help="go back to this model instead (one that was active before)")
+    rollback.set_defaults(func=cmd_models)
     sub.add_parser("model-path", help="print the path of the model for the current data").set_defaults(func=cmd_model_path)
     sub.add_parser("nlu-eval", help="intent accuracy and macro-F1 on nlu/heldout").set_defaults(func=cmd_nlu_eval)
     db = sub.add_parser("db", help="database schema")

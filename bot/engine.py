@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -12,6 +13,9 @@ import aiohttp
 from bot.errors import EngineError, EngineUnavailable
 
 logger = logging.getLogger(__name__)
+
+# Loading a model takes Rasa some seconds on 2 cores; far more means something is wrong.
+MODEL_LOAD_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,27 @@ class EngineClient:
                     raise EngineError(f"Rasa refused to resume: {response.status} {(await response.text())[:200]}")
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise EngineUnavailable(f"Rasa is not reachable: {exc!r}") from exc
+
+    async def load_model(self, path: Path) -> None:
+        """Have the running Rasa server load the model file at `path` and serve it from the next message on.
+
+        Rasa loads it beside the model it serves, then swaps them; it may answer nothing for the seconds
+        the loading takes, which the message path waits through (it retries, never fails, on a timeout).
+        """
+        url = f"{self._rasa_url}/model"
+        timeout = aiohttp.ClientTimeout(total=MODEL_LOAD_TIMEOUT)
+        try:
+            async with self._session.put(
+                url, json={"model_file": str(path)}, params={"token": self._token}, timeout=timeout
+            ) as response:
+                if response.status != 204:
+                    raise EngineError(f"Rasa could not load {path.name}: {response.status} {(await response.text())[:300]}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise EngineUnavailable(f"Rasa is not reachable: {exc!r}") from exc
+
+    async def loaded_model(self) -> str | None:
+        """The name of the model Rasa serves (its file name without .tar.gz), or None when Rasa is down."""
+        return await self._rasa_status()
 
     async def status(self) -> EngineStatus:
         """Whether Rasa and the action server answer, and the name of the model Rasa has loaded."""

@@ -9,6 +9,9 @@ from bot.handoff import Handoff
 from bot.intake import Intake
 from bot.live import Live
 from bot.outbox import Outbox
+from bot.retrain.answers import LiveAnswers
+from bot.retrain.jobs import TrainingJobs
+from bot.retrain.registry import ModelRegistry, ModelSwitcher
 from bot.settings import Settings
 from bot.staff.accounts import StaffAccounts
 from bot.staff.desk import RequestDesk
@@ -31,6 +34,12 @@ PASSWORDS = web.AppKey("passwords", Passwords)
 STAFF_ACCOUNTS = web.AppKey("staff_accounts", StaffAccounts)
 STAFF_SESSIONS = web.AppKey("staff_sessions", StaffSessions)
 STAFF_DESK = web.AppKey("staff_desk", RequestDesk)
+# Retraining: the model registry, the switch of Rasa to the active model, training and evaluation jobs.
+REGISTRY = web.AppKey("registry", ModelRegistry)
+SWITCHER = web.AppKey("switcher", ModelSwitcher)
+JOBS = web.AppKey("jobs", TrainingJobs)
+# The FAQ answers' live text, edited by admins (bot.retrain.answers).
+ANSWERS = web.AppKey("answers", LiveAnswers)
 
 # The logged-in staff account of a request under /staff, set by bot.staff's access middleware.
 STAFF = web.RequestKey("staff", CurrentStaff)

@@ -173,6 +173,9 @@ class Settings:
     # (an admin may override, giving a reason).
     inbox_confidence_threshold: float = 0.7
     max_accuracy_drop: float = 0.02
+    # How often the gateway checks that Rasa serves the active model (after a restart, or an activation
+    # from the command line).
+    model_check_seconds: float = 10.0
     # The current time, timezone-aware UTC; tests pass a clock they can move forward.
     clock: Callable[[], datetime] = field(default=_utcnow, repr=False, compare=False)
 

@@ -168,10 +168,10 @@ def gate(candidate: Scores, baseline: Scores | None, max_drop: float) -> Gate:
     """Whether the candidate may be activated: its accuracy may fall at most `max_drop` below the active model's."""
     if baseline is None:
         return Gate(
-            True, 0.0, f"Précision {percent(candidate.accuracy)} ; aucun modèle actif à comparer : activation possible."
+            True, 0.0, f"Exactitude {percent(candidate.accuracy)} ; aucun modèle actif à comparer : activation possible."
         )
     drop = baseline.accuracy - candidate.accuracy
-    versus = f"Précision {percent(candidate.accuracy)} contre {percent(baseline.accuracy)} pour le modèle actif"
+    versus = f"Exactitude {percent(candidate.accuracy)} contre {percent(baseline.accuracy)} pour le modèle actif"
     if drop > max_drop + EPSILON:
         return Gate(
             False, drop, f"{versus} : baisse de {points(drop)}, au-delà des {points(max_drop)} tolérés."
@@ -180,7 +180,7 @@ def gate(candidate: Scores, baseline: Scores | None, max_drop: float) -> Gate:
         return Gate(True, drop, f"{versus} : baisse de {points(drop)}, dans la limite des {points(max_drop)} tolérés.")
     if drop < -EPSILON:
         return Gate(True, drop, f"{versus} : hausse de {points(-drop)}.")
-    return Gate(True, drop, f"{versus} : précision identique.")
+    return Gate(True, drop, f"{versus} : exactitude identique.")
 
 
 # ------------------------------------------------------------------------------------------ report

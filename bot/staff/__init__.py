@@ -18,12 +18,30 @@ from bot.staff.lockout import LoginThrottle
 from bot.staff.middleware import Access, access_of, current_staff, public, require_role, staff_access
 from bot.staff.passwords import MIN_PASSWORD_CHARS, Passwords
 from bot.staff.sessions import SESSION_COOKIE, CurrentStaff, StaffSessions
-from bot.staff import console, dashboard, exports, request_pages, views
+from bot.staff import (
+    console,
+    dashboard,
+    exports,
+    request_pages,
+    retrain_answers,
+    retrain_inbox,
+    retrain_models,
+    views,
+)
 from bot.staff.desk import RequestDesk
 from bot.staff.views import render, setup_templates
 
 # Every staff page; create_app registers them.
-routes = [*views.routes, *request_pages.routes, *exports.routes, *dashboard.routes, *console.routes]
+routes = [
+    *views.routes,
+    *request_pages.routes,
+    *exports.routes,
+    *dashboard.routes,
+    *console.routes,
+    *retrain_inbox.routes,
+    *retrain_answers.routes,
+    *retrain_models.routes,
+]
 
 __all__ = [
     "CSRF_FIELD",

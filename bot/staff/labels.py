@@ -86,3 +86,16 @@ def phone_display(phone: str) -> str:
 
 
 FILTERS["phone_display"] = phone_display
+
+JOB_STATUS_LABELS = {"queued": "en attente", "running": "en cours", "succeeded": "terminé", "failed": "échoué"}
+
+
+def percent(value: float | None) -> str:
+    """A fraction as the chamber reads it: 0.9512 → "95,1 %"; none → "—"."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f} %".replace(".", ",")
+
+
+FILTERS["job_status"] = lambda code: label(JOB_STATUS_LABELS, code)
+FILTERS["percent"] = percent

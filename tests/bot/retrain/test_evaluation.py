@@ -104,13 +104,13 @@ def test_the_gate_at_the_boundary() -> None:
     assert exactly.allowed
     assert exactly.accuracy_drop == pytest.approx(0.02)
     assert exactly.message == (
-        "Précision 94,0 % contre 96,0 % pour le modèle actif : baisse de 2,0 points, "
+        "Exactitude 94,0 % contre 96,0 % pour le modèle actif : baisse de 2,0 points, "
         "dans la limite des 2,0 points tolérés."
     )
     beyond = gate(scores_with(46), baseline, 0.02)  # 92 %
     assert not beyond.allowed
     assert beyond.message == (
-        "Précision 92,0 % contre 96,0 % pour le modèle actif : baisse de 4,0 points, au-delà des 2,0 points tolérés."
+        "Exactitude 92,0 % contre 96,0 % pour le modèle actif : baisse de 4,0 points, au-delà des 2,0 points tolérés."
     )
     assert not gate(scores_with(47), baseline, 0.019).allowed
 
