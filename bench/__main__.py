@@ -5,7 +5,8 @@ same French conversations through the gateway's `/webhooks/rest/webhook` and str
 `/webhooks/rest/webhook`, alternating rounds so both see the same machine. It prints latency percentiles,
 messages per second, the gateway/Rasa ratio, and the peak memory of each process. Then a burst of webhook
 deliveries on Telegram and WhatsApp (bench/burst.py), against local fakes of the two platforms: webhook and
-reply latencies, lost and repeated messages. It asserts nothing.
+reply latencies, lost and repeated messages. Last, a model switch under a conversation load (bench/switch.py):
+its duration, errors, and latencies before, during and after. It asserts nothing.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from pathlib import Path
 
 import aiohttp
 
-from bench import burst
+from bench import burst, switch
 from bench.burst import percentile
 from bot.devstack import channels_env, start_stack, stop_stack
 from bot.fakes.telegram import FakeTelegram
 from bot.fakes.whatsapp import FakeWhatsApp
 from bot.settings import ROOT
+from bot.training import current_model
 
 CONVERSATIONS = [
     ["bonjour", "c quoi le fonds de solidarite", "et le pge ?", "merci", "au revoir"],
@@ -143,6 +145,7 @@ def main() -> int:
         "--database-url", default="", help="an empty database to use (default: a fresh SQLite file)"
     )
     parser.add_argument("--only-burst", action="store_true", help="skip the web chat comparison")
+    parser.add_argument("--only-switch", action="store_true", help="only the model switch under load")
     args = parser.parse_args()
 
     # The fake platforms answer in threads of this process: hand the interpreter over quickly, so their work
@@ -162,7 +165,7 @@ def main() -> int:
     )
     try:
         gateway_url, rasa_url = stack.url, stack.settings.rasa_url
-        if not args.only_burst:
+        if not (args.only_burst or args.only_switch):
             sequential = asyncio.run(measure(gateway_url, rasa_url, 1, len(CONVERSATIONS), 2))
             report("One conversation at a time (latency without queueing)", sequential)
             loaded = asyncio.run(measure(gateway_url, rasa_url, args.concurrency, args.conversations, args.rounds))
@@ -170,9 +173,11 @@ def main() -> int:
                 f"{args.concurrency} conversations at once, {args.rounds} rounds of {args.conversations} per endpoint",
                 loaded,
             )
-        asyncio.run(
-            burst.run(stack, telegram, whatsapp, args.burst_conversations, args.burst_messages, args.burst_rate)
-        )
+        if not args.only_switch:
+            asyncio.run(
+                burst.run(stack, telegram, whatsapp, args.burst_conversations, args.burst_messages, args.burst_rate)
+            )
+        asyncio.run(switch.run(stack, current_model(stack.settings), args.concurrency))
         print("\nPeak memory (VmHWM)")
         for role, pid in process_tree(stack.process.pid).items():
             print(f"  {role:<14} {peak_memory_mib(pid):>8.0f} MiB")
