@@ -131,6 +131,7 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
     finally:
         if watch is not None:
             watch.cancel()
+            await asyncio.gather(watch, return_exceptions=True)  # a check under way ends before the database closes
         await router.close()
         await outbox.close()
         for channel in reversed(started):
@@ -150,9 +151,9 @@ async def retrain_ctx(app: web.Application) -> AsyncIterator[None]:
     jobs = TrainingJobs(sessionmaker, settings, registry)
     app[keys.REGISTRY], app[keys.SWITCHER], app[keys.JOBS] = registry, switcher, jobs
     await jobs.recover()
-    watch = asyncio.create_task(switcher.watch(settings.model_check_seconds), name="model-watch")
+    switcher.start(settings.model_check_seconds)
     yield
-    watch.cancel()
+    await switcher.close()
     await jobs.close()
 
 

@@ -106,9 +106,9 @@ async def _train(settings: Settings) -> int:
             print(exc.message, file=sys.stderr)
             return 1
         if job.status != "succeeded":
-            print(f"L'entraînement a échoué : {job.error}", file=sys.stderr)
+            print(f"Training failed: {job.error}", file=sys.stderr)
             return 1
-        print(f"\nModèle {job.model_name} enregistré (non actif). Pour le mettre en service : crisisbot models activate {job.model_name}")
+        print(f"\nModel {job.model_name} is registered (not active). To put it live: crisisbot models activate {job.model_name}")
         return 0
 
 
@@ -133,6 +133,10 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
+def _decimal(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
 async def _models(settings: Settings, args: argparse.Namespace) -> int:
     from bot.retrain.audit import Actor
     from bot.retrain.registry import RegistryError
@@ -143,14 +147,14 @@ async def _models(settings: Settings, args: argparse.Namespace) -> int:
             if args.models_command == "list":
                 views = await registry.models()
                 if not views:
-                    print("Aucun modèle enregistré : il le sera au premier démarrage (make run).")
+                    print("No model registered yet: the first one is when the assistant first starts (make run).")
                 for view in views:
                     r = view.record
                     when = r.created_at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
                     mark = "*" if view.active else " "
                     print(
-                        f"{mark} {r.name:<40} {when}  {r.actor:<32} données {r.data_hash[:12]:<12} "
-                        f"exactitude {_percent(view.accuracy):>6}  F1 {view.macro_f1 or 0:.3f}"
+                        f"{mark} {r.name:<40} {when}  {r.actor:<32} data {r.data_hash[:12]:<12} "
+                        f"accuracy {_percent(view.accuracy):>6}  macro-F1 {_decimal(view.macro_f1)}"
                     )
                 return 0
             if args.models_command == "evaluate":
@@ -164,8 +168,8 @@ async def _models(settings: Settings, args: argparse.Namespace) -> int:
             print(exc.message, file=sys.stderr)
             return 1
         print(
-            f"Modèle {activation.model_name} actif (à la place de {activation.previous_name or 'aucun'}). "
-            f"Le service en marche le charge dans les {settings.model_check_seconds:.0f} secondes, sans interrompre personne."
+            f"Model {activation.model_name} is active (instead of {activation.previous_name or 'none'}). "
+            f"The running assistant loads it within {settings.model_check_seconds:.0f} seconds, without interrupting anyone."
         )
         return 0
 

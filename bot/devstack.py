@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import signal
 import socket
@@ -140,3 +141,22 @@ def stop_stack(stack: Stack, timeout: float = 60) -> int | None:
                 os.kill(pid, signal.SIGKILL)
             stack.process.wait()
     return stack.process.returncode
+
+
+async def staff_login(url: str, email: str, password: str) -> tuple[aiohttp.ClientSession, str]:
+    """A staff member's browser session on the running stack, logged in: the session and its CSRF token."""
+    session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    try:
+        async with session.get(f"{url}/staff/login") as response:
+            assert response.status == 200, response.status
+        login_csrf = next(c.value for c in session.cookie_jar if c.key == "crisisbot_csrf")
+        data = {"email": email, "password": password, "csrf_token": login_csrf}
+        async with session.post(f"{url}/staff/login", data=data) as response:
+            assert response.status == 200, await response.text()
+        async with session.get(f"{url}/staff/") as response:
+            found = re.search(r'<meta name="csrf-token" content="([^"]+)"', await response.text())
+        assert found, "not logged in"
+        return session, found.group(1)
+    except BaseException:
+        await session.close()
+        raise

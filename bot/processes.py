@@ -32,3 +32,14 @@ def raise_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+
+
+# Training and evaluating models run below Rasa and the action server (nice 5): the artisans' conversations
+# get the CPU first, the admins' training waits.
+BACKGROUND_NICENESS = 10
+
+
+def background_child() -> None:
+    """Run in a training or evaluation process before exec: stop with its parent, at the lowest priority."""
+    die_with_parent()
+    os.nice(BACKGROUND_NICENESS)

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.processes import die_with_parent
+from bot.processes import background_child
 from bot.retrain.export import Example
 from bot.settings import Settings
 from bot.training import engine_environment
@@ -274,7 +274,7 @@ async def run_evaluation(
                 env=engine_environment(settings),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
-                preexec_fn=die_with_parent,
+                preexec_fn=background_child,
                 limit=STREAM_LIMIT,
             )
         except OSError as exc:

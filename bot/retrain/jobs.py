@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.processes import die_with_parent
+from bot.processes import background_child
 from bot.retrain import audit
 from bot.retrain.audit import Actor
 from bot.retrain.evaluation import EvaluationFailed, report, run_evaluation, score
@@ -86,8 +86,10 @@ class JobLog:
             self.lines[-1] = line
         elif line or not rewrite_next:
             self.lines.append(line)
-            if self._echo is not None and not rewrite_next:
-                self._echo(line)
+        else:
+            return
+        if self._echo is not None and not rewrite_next:
+            self._echo(line)  # a finished line; a progress bar only once it is done
         self._rewrite = rewrite_next
 
     def text(self) -> str:
@@ -149,27 +151,26 @@ class TrainingJobs:
         return await self._start("evaluate", model_name, actor)
 
     async def _start(self, kind: str, model_name: str | None, actor: Actor) -> int:
-        lock = self._lock()
-        try:
-            job_id = await self._create(kind, model_name, actor)
-        except BaseException:
-            lock.close()
-            raise
+        lock, job_id = await self._begin(kind, model_name, actor)
         self._task = asyncio.create_task(self._run_locked(lock, job_id, kind, model_name, actor, None), name=f"job-{job_id}")
         return job_id
 
     async def run(self, kind: str, actor: Actor, *, model_name: str | None = None, echo: Callable[[str], None] | None = None) -> TrainingJob:
         """Run a job in this process and wait for it (`crisisbot train`); the finished job."""
-        lock = self._lock()
-        try:
-            job_id = await self._create(kind, model_name, actor)
-        except BaseException:
-            lock.close()
-            raise
+        lock, job_id = await self._begin(kind, model_name, actor)
         await self._run_locked(lock, job_id, kind, model_name, actor, echo)
         job = await self.get(job_id)
         assert job is not None
         return job
+
+    async def _begin(self, kind: str, model_name: str | None, actor: Actor) -> tuple[IO[str], int]:
+        """The machine's training lock, then the job's row; JobBusy when another job holds the lock."""
+        lock = self._lock()
+        try:
+            return lock, await self._create(kind, model_name, actor)
+        except BaseException:
+            lock.close()
+            raise
 
     def _lock(self) -> IO[str]:
         """The machine-wide training lock (shared with bot.training.ensure_model), or JobBusy."""
@@ -374,7 +375,7 @@ class TrainingJobs:
             env=engine_environment(self._settings),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=die_with_parent,
+            preexec_fn=background_child,
         )
         assert process.stdout is not None
         try:

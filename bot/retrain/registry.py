@@ -298,6 +298,7 @@ class ModelSwitcher:
         self._training_hash = training_hash
         self._models_dir = models_dir
         self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.switches = 0
         self.last_error: str | None = None
 
@@ -337,7 +338,30 @@ class ModelSwitcher:
         if await self._registry.adopt_first(loaded, path, data_hash):
             logger.info("Model %s is the registry's first active model", loaded)
 
-    async def watch(self, every: float) -> None:
+    def start(self, every: float) -> None:
+        """Check every `every` seconds, in the background, until `close()`."""
+        self._track(asyncio.create_task(self._watch(every), name="model-watch"))
+
+    def sync_soon(self) -> None:
+        """Sync now in the background (after an activation): the admin's page does not wait for Rasa."""
+        self._track(asyncio.create_task(self.sync(), name="model-switch"))
+
+    async def close(self) -> None:
+        """Stop checking; an unfinished check ends before the database it uses is closed."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _track(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("Switching Rasa's model failed: %r", task.exception())
+
+    async def _watch(self, every: float) -> None:
         while True:
             try:
                 await self.sync()

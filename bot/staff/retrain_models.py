@@ -5,7 +5,6 @@ audit of everything done on the retraining pages."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from typing import Any
 
@@ -21,7 +20,6 @@ from bot.staff.middleware import current_staff, require_role
 from bot.staff.views import render, see_other
 from bot.storage.models import StaffRole
 
-logger = logging.getLogger(__name__)
 
 MODELS_PATH = "/staff/models"
 AUDIT_PATH = "/staff/audit"
@@ -162,12 +160,6 @@ async def model_page(request: web.Request) -> web.Response:
     return await _model_page(request, _name(request))
 
 
-def _sync_soon(app: web.Application) -> None:
-    """Have Rasa load the newly active model now, without making the admin's page wait for it."""
-    task = asyncio.create_task(app[keys.SWITCHER].sync(), name="model-switch")
-    task.add_done_callback(lambda t: t.cancelled() or t.exception() and logger.error("Model switch failed: %r", t.exception()))
-
-
 @require_role(StaffRole.ADMIN)
 async def activate(request: web.Request) -> web.Response:
     name = _name(request)
@@ -178,7 +170,7 @@ async def activate(request: web.Request) -> web.Response:
         await request.app[keys.REGISTRY].activate(name, actor_of(request), override_reason=reason)
     except RegistryError as exc:
         return await _model_page(request, name, error=exc.message, status=exc.status, reason=reason or "")
-    _sync_soon(request.app)
+    request.app[keys.SWITCHER].sync_soon()
     return see_other(MODELS_PATH + "?ok=activated")
 
 
@@ -203,7 +195,7 @@ async def rollback(request: web.Request) -> web.Response:
         await request.app[keys.REGISTRY].rollback(actor_of(request), to)
     except RegistryError as exc:
         return await _models_page(request, error=exc.message, status=exc.status)
-    _sync_soon(request.app)
+    request.app[keys.SWITCHER].sync_soon()
     return see_other(MODELS_PATH + "?ok=rolled-back")
 
 

@@ -6,7 +6,6 @@ answers on the artisan's channel, gives it back, and the bot (resumed) answers t
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import uuid
@@ -15,7 +14,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.devstack import Stack
+from bot.devstack import Stack, staff_login
 from bot.fakes import telegram as tg
 from bot.handoff import GIVEN_BACK, TAKEN
 from bot.replies import HELD_FOR_ADVISER
@@ -50,16 +49,9 @@ class Adviser:
 
     @classmethod
     async def login(cls, stack: Stack, email: str) -> Adviser:
-        session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        session, csrf = await staff_login(stack.url, email, PASSWORD)
         adviser = cls(stack, session)
-        async with session.get(f"{stack.url}/staff/login") as response:
-            assert response.status == 200
-        login_csrf = next(c.value for c in session.cookie_jar if c.key == "crisisbot_csrf")
-        data = {"email": email, "password": PASSWORD, "csrf_token": login_csrf}
-        async with session.post(f"{stack.url}/staff/login", data=data) as response:
-            assert response.status == 200, await response.text()
-        async with session.get(f"{stack.url}/staff/") as response:
-            adviser.csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', await response.text()).group(1)
+        adviser.csrf = csrf
         return adviser
 
     async def close(self) -> None:

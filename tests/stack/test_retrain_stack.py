@@ -27,7 +27,7 @@ from playwright.async_api import expect
 from sqlalchemy import select
 
 from bench.switch import Load, converse
-from bot.devstack import Stack, start_stack, stop_stack
+from bot.devstack import Stack, staff_login, start_stack, stop_stack
 from bot.replies import ENGINE_FAILED
 from bot.settings import ROOT, Settings
 from bot.storage import create_engine, create_sessionmaker
@@ -96,16 +96,9 @@ class Admin:
         email = f"{role}-{uuid.uuid4().hex[:8]}@cma71.fr"
         added = run_cli(stack, "staff", "add", email, "--role", role, "--password-stdin", stdin=PASSWORD + "\n")
         assert added.returncode == 0, added.stderr
-        session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        session, csrf = await staff_login(stack.url, email, PASSWORD)
         admin = cls(stack, session)
-        async with session.get(f"{stack.url}/staff/login") as response:
-            assert response.status == 200
-        login_csrf = next(c.value for c in session.cookie_jar if c.key == "crisisbot_csrf")
-        data = {"email": email, "password": PASSWORD, "csrf_token": login_csrf}
-        async with session.post(f"{stack.url}/staff/login", data=data) as response:
-            assert response.status == 200, await response.text()
-        async with session.get(f"{stack.url}/staff/") as response:
-            admin.csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', await response.text()).group(1)
+        admin.csrf = csrf
         return admin
 
     async def get(self, path: str) -> tuple[int, str]:

@@ -1,0 +1,63 @@
+"""Training jobs: the live log an admin reads (progress bars rewrite their line), one job at a time on the
+machine, and jobs a stop interrupted marked as failed (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.retrain.audit import Actor
+from bot.retrain.jobs import JobBusy, JobLog, TrainingJobs
+from bot.retrain.registry import ModelRegistry
+from bot.settings import Settings
+from bot.storage import create_engine, create_sessionmaker, migrate
+from bot.storage.models import JobStatus
+
+ADMIN = Actor(None, "admin@cma-exemple.fr")
+
+
+def test_the_log_keeps_lines_and_rewrites_a_progress_bar_in_place() -> None:
+    echoed: list[str] = []
+    log = JobLog(echo=echoed.append)
+    log.feed("Training model...\nEpochs:   0%| 0/80\r")
+    log.feed("Epochs:  50%| 40/80\rEpochs: 100%| 80/80\n")
+    log.feed("Your Rasa model is trai")
+    assert log.text() == "Training model...\nEpochs: 100%| 80/80\nYour Rasa model is trai"
+    log.feed("ned.\n")
+    log.say("Modèle entraîné en 60 s.")
+    assert log.text().splitlines()[-2:] == ["Your Rasa model is trained.", "Modèle entraîné en 60 s."]
+    # The command line prints whole lines only, never a progress bar's every step.
+    assert echoed == ["Training model...", "Epochs: 100%| 80/80", "Your Rasa model is trained.", "Modèle entraîné en 60 s."]
+
+
+@pytest.fixture
+async def jobs(database_url: str, tmp_path: Path):
+    await asyncio.to_thread(migrate, database_url)
+    engine = create_engine(database_url)
+    sessionmaker = create_sessionmaker(engine)
+    settings = replace(Settings(), database_url=database_url, models_dir=tmp_path / "models")
+    yield TrainingJobs(sessionmaker, settings, ModelRegistry(sessionmaker, settings.models_dir))
+    await engine.dispose()
+
+
+async def test_a_second_job_waits_for_the_first(jobs: TrainingJobs, tmp_path: Path) -> None:
+    (tmp_path / "models").mkdir()
+    with open(tmp_path / "models" / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process trains
+        with pytest.raises(JobBusy, match="déjà en cours"):
+            await jobs.start_training(ADMIN)
+        assert await jobs.recover() == 0  # its job is not ours to fail
+    assert await jobs.recent() == []
+
+
+async def test_jobs_a_stop_interrupted_are_failed_with_the_reason(jobs: TrainingJobs) -> None:
+    job_id = await jobs._create("train", None, ADMIN)  # as a gateway killed mid-training left it
+    assert (await jobs.current()).id == job_id
+    assert await jobs.recover() == 1
+    job = await jobs.get(job_id)
+    assert job.status == JobStatus.FAILED and "Interrompu" in job.error and job.finished_at is not None
+    assert await jobs.current() is None
