@@ -142,7 +142,7 @@ async def retrain_ctx(app: web.Application) -> AsyncIterator[None]:
     """The model registry, the watch that keeps Rasa on the active model, and the training jobs."""
     settings = app[keys.SETTINGS]
     sessionmaker = create_sessionmaker(app[keys.DATABASE])
-    registry = ModelRegistry(sessionmaker, settings.models_dir)
+    registry = ModelRegistry(sessionmaker)
     engine = app[keys.ENGINE]
     switcher = ModelSwitcher(
         registry, engine.loaded_model, engine.load_model,

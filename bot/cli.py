@@ -123,7 +123,7 @@ async def _retraining(settings: Settings) -> AsyncIterator[tuple[Any, Any]]:
     engine = create_engine(settings.database_url)
     try:
         sessionmaker = create_sessionmaker(engine)
-        registry = ModelRegistry(sessionmaker, settings.models_dir)
+        registry = ModelRegistry(sessionmaker)
         yield registry, TrainingJobs(sessionmaker, settings, registry)
     finally:
         await engine.dispose()
@@ -166,6 +166,12 @@ async def _models(settings: Settings, args: argparse.Namespace) -> int:
                 activation = await registry.rollback(actor, args.to)
         except RegistryError as exc:
             print(exc.message, file=sys.stderr)
+            if exc.gated:
+                print(
+                    f"Evaluate it against the active model: crisisbot models evaluate {args.name}; or, knowing why, "
+                    f'activate it anyway: crisisbot models activate {args.name} --override-reason "..."',
+                    file=sys.stderr,
+                )
             return 1
         print(
             f"Model {activation.model_name} is active (instead of {activation.previous_name or 'none'}). "

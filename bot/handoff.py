@@ -349,7 +349,7 @@ class Handoff:
                     .order_by(Conversation.priority.desc(), Conversation.waiting_since)
                 )
             )
-            names = await self._display_names(session, [c.id for c, _ in rows])
+            names = await self.display_names(session, [c.id for c, _ in rows])
         return [
             {
                 "id": c.id,
@@ -500,7 +500,7 @@ class Handoff:
             logger.warning("Rasa conversation %s could not be resumed now: %s", conversation_id, exc)
 
     @staticmethod
-    async def _display_names(session: Any, conversation_ids: list[str]) -> dict[str, str]:
+    async def display_names(session: Any, conversation_ids: list[str]) -> dict[str, str]:
         """The artisan's name as their platform gives it (Telegram first name, WhatsApp profile name)."""
         if not conversation_ids:
             return {}

@@ -15,6 +15,7 @@ Evaluation set: nlu/heldout (never trained on) plus the labels the inbox kept as
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -171,7 +172,7 @@ def build_training_data(
     shutil.copyfile(project_dir / "config.yml", config_path)
 
     known = {normalise(text) for text, _ in nlu_examples(_yaml_files(project_dir / "nlu"))}
-    intents = _domain_intents(project_dir / "domain.yml") | {intent.name for intent in new_intents}
+    intents = set(domain_intents(project_dir)) | {intent.name for intent in new_intents}
     answerable = [(text, intent) for text, intent in examples if intent in intents]
     kept, dropped, conflicting = _admin_examples(answerable, known)
     (data_dir / ADMIN_LABELS).write_text(_labels_yaml(kept), encoding="utf-8")
@@ -190,10 +191,28 @@ def build_training_data(
     )
 
 
-def _domain_intents(domain_file: Path) -> set[str]:
-    document = yaml.safe_load(domain_file.read_text(encoding="utf-8")) or {}
-    # An intent is listed as a name, or as a one-key mapping to its properties.
-    return {next(iter(item)) if isinstance(item, dict) else str(item) for item in document.get("intents") or []}
+def domain_intents(project_dir: Path) -> list[str]:
+    """The intents of the project's domain.yml (an intent may be a name or a mapping with its options)."""
+    path = project_dir / "domain.yml"
+    try:
+        version = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return []
+    return list(_parsed_intents(path, version))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_intents(path: Path, version: int) -> tuple[str, ...]:
+    # Parsing the domain takes tens of milliseconds: once per version of the file, not once per page.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    domain = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+    names: list[str] = []
+    for entry in domain.get("intents") or []:
+        if isinstance(entry, str):
+            names.append(entry)
+        elif isinstance(entry, dict):
+            names.extend(str(key) for key in entry)
+    return tuple(names)
 
 
 def _admin_examples(

@@ -85,10 +85,20 @@ class Background:
     """How common each feature is in a reference corpus (the training examples): its inverse document frequency."""
 
     def __init__(self, texts: Sequence[str]) -> None:
+        self._set([features(text) for text in texts])
+
+    @classmethod
+    def of_counts(cls, term_counts: Sequence[Counter[str]]) -> Background:
+        """The background of a batch itself, from its messages' term counts."""
+        background = cls.__new__(cls)
+        background._set(term_counts)
+        return background
+
+    def _set(self, term_counts: Sequence[Counter[str]]) -> None:
         document_frequency: Counter[str] = Counter()
-        for text in texts:
-            document_frequency.update(features(text).keys())
-        self.size = len(texts)
+        for counts in term_counts:
+            document_frequency.update(counts.keys())
+        self.size = len(term_counts)
         self._idf = {term: self._weight(df) for term, df in document_frequency.items()}
         self.unseen = self._weight(0)
 
@@ -104,15 +114,7 @@ def _vectors(
 ) -> tuple[list[dict[str, float]], list[tuple[tuple[str, int], ...]]]:
     """TF-IDF vectors, unit length; and each text's term counts as a key (equal keys: equal vectors)."""
     term_counts = [features(text) or Counter({EMPTY: 1}) for text in texts]
-    if background is None:
-        background = Background.__new__(Background)
-        document_frequency: Counter[str] = Counter()
-        for counts in term_counts:
-            document_frequency.update(counts.keys())
-        background.size = len(texts)
-        background._idf = {term: background._weight(df) for term, df in document_frequency.items()}
-        background.unseen = background._weight(0)
-    idf = background.idf
+    idf = (background or Background.of_counts(term_counts)).idf
     vectors = []
     for counts in term_counts:
         vector = {

@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.handoff import Handoff
 from bot.retrain.audit import Actor, record
-from bot.retrain.export import nlu_examples
+from bot.retrain.export import domain_intents, nlu_examples
 from bot.retrain.grouping import Background, group
 from bot.retrain.masking import mask
 from bot.settings import Settings
@@ -142,30 +141,6 @@ def intent_name(title: str) -> str:
     return ("faq_" + slug(title))[:INTENT_NAME_MAX].rstrip("_")
 
 
-def domain_intents(project_dir: Path) -> list[str]:
-    """The intents of the project's domain.yml (an intent may be a name or a mapping with its options)."""
-    path = project_dir / "domain.yml"
-    try:
-        version = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return []
-    return list(_parsed_intents(path, version))
-
-
-@functools.lru_cache(maxsize=4)
-def _parsed_intents(path: Path, version: int) -> tuple[str, ...]:
-    # Parsing the domain takes tens of milliseconds: once per version of the file, not once per page.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    domain = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
-    names: list[str] = []
-    for entry in domain.get("intents") or []:
-        if isinstance(entry, str):
-            names.append(entry)
-        elif isinstance(entry, dict):
-            names.extend(str(key) for key in entry)
-    return tuple(names)
-
-
 def _background(project_dir: Path) -> Background:
     """How common each word is in what the bot is trained on (nlu/train), for grouping: read once per version."""
     files = sorted((project_dir / "nlu" / "train").rglob("*.yml"))
@@ -194,7 +169,6 @@ class Inbox:
     def __init__(self, sessionmaker: async_sessionmaker, settings: Settings) -> None:
         self._sessionmaker = sessionmaker
         self._settings = settings
-        self._domain: list[str] | None = None
 
     # --- The inbox ---------------------------------------------------------------------------------------------
 
@@ -219,7 +193,7 @@ class Inbox:
             chosen = sorted(
                 (c for c in found.values() if _is_text(c.message)), key=lambda c: c.message.id, reverse=True
             )[:limit]
-            names = await Handoff._display_names(session, sorted({c.message.conversation_id for c in chosen}))
+            names = await Handoff.display_names(session, sorted({c.message.conversation_id for c in chosen}))
         return [
             InboxMessage(
                 id=c.message.id,
@@ -323,7 +297,7 @@ class Inbox:
             )
             if not messages:
                 return 0
-            names = await Handoff._display_names(session, sorted({m.conversation_id for m in messages}))
+            names = await Handoff.display_names(session, sorted({m.conversation_id for m in messages}))
             kind = LabelKind.IGNORE if intent is None else LabelKind.INTENT
             keep_aside = kind == LabelKind.INTENT and len(messages) >= HELDOUT_EVERY
             for position, message in enumerate(messages, start=1):
@@ -397,14 +371,9 @@ class Inbox:
 
     # --- Intents -----------------------------------------------------------------------------------------------
 
-    def _domain_intents(self) -> list[str]:
-        if self._domain is None:
-            self._domain = domain_intents(self._settings.project_dir)
-        return self._domain
-
     async def intents(self) -> list[str]:
         """Every intent an admin may label to: the domain's (technical ones apart) and the admins' own."""
-        known = {name for name in self._domain_intents() if name not in TECHNICAL_INTENTS}
+        known = {name for name in domain_intents(self._settings.project_dir) if name not in TECHNICAL_INTENTS}
         known.update(intent.name for intent in await self.admin_intents())
         return sorted(known)
 
@@ -428,7 +397,7 @@ class Inbox:
         name = intent_name(title)
         if name == "faq":
             raise ValueError(TITLE_WITHOUT_LETTERS)
-        if name in self._domain_intents():
+        if name in domain_intents(self._settings.project_dir):
             raise ValueError(INTENT_EXISTS.format(name))
         response = "utter_" + name
         today = self._settings.clock().astimezone(PARIS).date()

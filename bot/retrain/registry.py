@@ -39,10 +39,12 @@ SYSTEM = Actor(None, "système (premier démarrage)")
 class RegistryError(Exception):
     """An activation or rollback refused, with the French message an admin reads."""
 
-    def __init__(self, message: str, status: int = 409) -> None:
+    def __init__(self, message: str, status: int = 409, *, gated: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        # Refused by the evaluation gate: evaluating the model, or a reason to override, lets it through.
+        self.gated = gated
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,8 @@ def _figure(evaluation: ModelEvaluation | None, side: str, name: str) -> float |
 
 
 class ModelRegistry:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], models_dir: Path) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
-        self._models_dir = models_dir
 
     # ------------------------------------------------------------------------------------------ reading
     async def active(self) -> ModelActivation | None:
@@ -123,9 +124,6 @@ class ModelRegistry:
         async with self._sessionmaker() as session:
             rows = await session.scalars(select(ModelActivation).order_by(ModelActivation.id.desc()).limit(limit))
             return list(rows)
-
-    def path_of(self, record: ModelRecord) -> Path:
-        return Path(record.path)
 
     # ------------------------------------------------------------------------------------------ writing
     async def add(
@@ -186,7 +184,7 @@ class ModelRegistry:
                 raise RegistryError(f"Le modèle {name} est déjà actif.")
             refusal = await _gate_refusal(session, record, active)
             if refusal and reason is None:
-                raise RegistryError(refusal)
+                raise RegistryError(refusal, gated=True)
             if reason is not None and len(reason) < MIN_REASON_CHARS:
                 raise RegistryError(
                     f"Expliquez en quelques mots (au moins {MIN_REASON_CHARS} caractères) pourquoi vous passez outre."

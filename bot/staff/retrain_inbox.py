@@ -160,6 +160,7 @@ async def new_intent(request: web.Request) -> web.Response:
         name = await inbox.create_intent(title, answer, actor)
     except ValueError as exc:
         return await _inbox_page(request, error=str(exc), failed=failed, status=400)
+    request.app[keys.ANSWERS].invalidate()  # its answer is live, and editable, from now on
     try:
         n = await inbox.label(ids, intent=name, actor=actor)
     except ValueError as exc:

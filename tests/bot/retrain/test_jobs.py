@@ -40,7 +40,7 @@ async def jobs(database_url: str, tmp_path: Path):
     engine = create_engine(database_url)
     sessionmaker = create_sessionmaker(engine)
     settings = replace(Settings(), database_url=database_url, models_dir=tmp_path / "models")
-    yield TrainingJobs(sessionmaker, settings, ModelRegistry(sessionmaker, settings.models_dir))
+    yield TrainingJobs(sessionmaker, settings, ModelRegistry(sessionmaker))
     await engine.dispose()
 
 

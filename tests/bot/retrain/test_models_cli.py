@@ -20,7 +20,7 @@ SYSTEM = Actor(None, "système")
 async def seed(database_url: str, models: Path) -> None:
     await asyncio.to_thread(migrate, database_url)
     engine = create_engine(database_url)
-    registry = ModelRegistry(create_sessionmaker(engine), models)
+    registry = ModelRegistry(create_sessionmaker(engine))
     for name in ("crisisbot-base", "crisisbot-new"):
         (models / f"{name}.tar.gz").write_bytes(b"model")
     await registry.adopt_first("crisisbot-base", models / "crisisbot-base.tar.gz", "ab" * 32)
@@ -61,3 +61,11 @@ def test_run_starts_on_the_model_for_nlu_when_the_active_file_is_gone(world: Set
     (world.models_dir / "crisisbot-base.tar.gz").unlink()
     assert asyncio.run(_active_model(world)) is None
     assert "missing" in capsys.readouterr().err
+
+
+def test_a_model_the_gate_refuses_says_how_to_go_on(world: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "activate", "crisisbot-new"]) == 0
+    capsys.readouterr()
+    assert main(["models", "activate", "crisisbot-base"]) == 1  # never evaluated against crisisbot-new
+    err = capsys.readouterr().err
+    assert "évaluez-le" in err and "crisisbot models evaluate crisisbot-base" in err and "--override-reason" in err

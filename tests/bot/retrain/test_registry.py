@@ -27,7 +27,7 @@ def gate_report(allowed: bool, accuracy: float = 0.95) -> dict:
 async def registry(database_url: str, tmp_path: Path):
     await asyncio.to_thread(migrate, database_url)
     engine = create_engine(database_url)
-    registry = ModelRegistry(create_sessionmaker(engine), tmp_path)
+    registry = ModelRegistry(create_sessionmaker(engine))
     registry.sessionmaker = create_sessionmaker(engine)  # for the tests' own queries
     yield registry
     await engine.dispose()
