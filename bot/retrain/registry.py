@@ -33,6 +33,7 @@ from bot.storage.models import ModelActivation, ModelEvaluation, ModelRecord, ut
 logger = logging.getLogger(__name__)
 
 MIN_REASON_CHARS = 10
+RETRY_SECONDS = 1.0  # how soon the watch asks again when Rasa did not answer
 SYSTEM = Actor(None, "système (premier démarrage)")
 
 
@@ -299,13 +300,15 @@ class ModelSwitcher:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.switches = 0
         self.last_error: str | None = None
+        self.rasa_answered = False
 
     async def sync(self) -> bool:
         """True when Rasa serves the active model after the call."""
         async with self._lock:
             loaded = await self._status()
+            self.rasa_answered = loaded is not None
             if loaded is None:
-                return False  # Rasa is down or starting: the next pass will see
+                return False  # Rasa is down, starting or busy: the next pass will see
             activation = await self._registry.active()
             if activation is None:
                 await self._adopt(loaded)
@@ -360,9 +363,11 @@ class ModelSwitcher:
             logger.error("Switching Rasa's model failed: %r", task.exception())
 
     async def _watch(self, every: float) -> None:
+        """Every `every` seconds; every second while Rasa does not answer (starting, restarting or busy), so
+        the registry knows the model Rasa serves as soon as it is up."""
         while True:
             try:
                 await self.sync()
             except Exception:
                 logger.exception("Checking which model Rasa serves failed")
-            await asyncio.sleep(every)
+            await asyncio.sleep(every if self.rasa_answered else min(every, RETRY_SECONDS))

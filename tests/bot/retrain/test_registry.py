@@ -155,3 +155,31 @@ async def test_the_switch_makes_rasa_serve_the_active_model(registry: ModelRegis
     assert "could not load" in switcher.last_error and rasa.serving == "m2"
     rasa.fail = False
     assert await switcher.sync() and rasa.serving == "m1" and switcher.last_error is None
+
+
+async def test_the_watch_asks_every_second_until_rasa_answers_then_at_its_pace(
+    registry: ModelRegistry, tmp_path: Path
+) -> None:
+    # Rasa takes a minute to start: the registry knows its model a second after it is up, not a whole
+    # check interval later, and once it answered the watch keeps to its interval.
+    rasa = FakeRasa(None)
+    asked: list[float] = []
+
+    async def status() -> str | None:
+        asked.append(asyncio.get_running_loop().time())
+        if len(asked) == 3:
+            rasa.serving = "m1"
+        return await rasa.status()
+
+    switcher = ModelSwitcher(registry, status, rasa.load, training_hash=lambda: "abc", models_dir=tmp_path)
+    switcher.start(every=60)
+    try:
+        for _ in range(100):
+            if await registry.active() is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert (await registry.active()).model_name == "m1"
+        await asyncio.sleep(1.5)
+        assert len(asked) == 3  # two unanswered checks a second apart, then the 60 s interval
+    finally:
+        await switcher.close()
