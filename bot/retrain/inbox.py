@@ -1,8 +1,9 @@
 """This module contains the Inbox: the artisan messages the assistant misunderstood, grouped, and the admins' labels.
 
 A message is a candidate while nobody labelled it and it is an artisan's text message that the assistant
-understood with low confidence, did not understand at all (nlu_fallback), or that came last before the
-artisan asked for an adviser. Admins label a group's messages with an intent (an existing one, or one they
+understood with low confidence, did not understand at all (nlu_fallback, or a confident intent the
+conversation could not follow, answered with the fallback's "je n'ai pas compris"), or that came last before
+the artisan asked for an adviser. Admins label a group's messages with an intent (an existing one, or one they
 create with its French answer) or ignore them; the label keeps the message's text with personal data masked
 (bot/retrain/masking.py), and one in five labelled examples is kept aside to evaluate models.
 """
@@ -56,6 +57,9 @@ FALLBACK_INTENT = "nlu_fallback"
 # Intents an admin never labels to: Rasa's own fallback, and `inform`, whose examples carry the entities a
 # form needs (a label has none).
 TECHNICAL_INTENTS = frozenset({FALLBACK_INTENT, "inform"})
+# What the assistant answers when it did not understand (actions/fallback.py): after nlu_fallback, and when
+# Rasa's dialogue policies could not choose what to do although the intent was confident (core fallback).
+FALLBACK_RESPONSES = ("utter_fallback", "utter_fallback_repeated", "utter_fallback_handoff")
 # The messages that ask for an adviser: the candidate is the message before them.
 HANDOFF_INTENTS = ("human_handoff", "distress")
 # One labelled example in this many is kept aside for evaluation.
@@ -188,6 +192,8 @@ class Inbox:
                     candidate.reasons.add(NOT_UNDERSTOOD)
                 if message.confidence is not None and message.confidence < self._settings.inbox_confidence_threshold:
                     candidate.reasons.add(LOW_CONFIDENCE)
+            for message in await self._answered_by_fallback(session, limit):
+                found.setdefault(message.id, _Candidate(message)).reasons.add(NOT_UNDERSTOOD)
             for message in await self._before_handoff(session, limit):
                 found.setdefault(message.id, _Candidate(message)).reasons.add(BEFORE_HANDOFF)
             chosen = sorted(
@@ -226,6 +232,24 @@ class Inbox:
             .limit(limit)
         )
         return list(await session.scalars(query))
+
+    async def _answered_by_fallback(self, session: AsyncSession, limit: int) -> list[Message]:
+        """The messages the assistant answered with its fallback, whatever their intent's confidence."""
+        answered = (
+            select(Message.reply_to_id)
+            .where(
+                Message.direction == Direction.OUT,
+                Message.author == Author.BOT,
+                Message.reply_to_id.is_not(None),
+                Message.payload["response"].as_string().in_(FALLBACK_RESPONSES),
+            )
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+        ids = set(await session.scalars(answered))
+        if not ids:
+            return []
+        return list(await session.scalars(self._unlabelled_inbound().where(Message.id.in_(ids))))
 
     async def _before_handoff(self, session: AsyncSession, limit: int) -> list[Message]:
         """For each request for an adviser, the artisan's last message the assistant read before it.

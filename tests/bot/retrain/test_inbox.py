@@ -38,11 +38,12 @@ class World:
 
     async def say(
         self, text: str, intent: str | None = "faq_pge", confidence: float | None = 0.95, *,
-        artisan: str = "a", channel: str = "telegram", payload: dict | None = None,
+        artisan: str = "a", channel: str = "telegram", payload: dict | None = None, response: str = "utter_faq_pge",
     ) -> int:
-        """An artisan's message, answered by the bot with this intent and confidence; its id."""
+        """An artisan's message, answered by the bot with this intent and confidence (and this response); its id."""
         stored = await self.log.store_inbound(Inbound(channel, artisan, text, payload=payload))
-        await self.log.record_answer(stored.message, [{"text": "Réponse du bot"}], intent=intent, confidence=confidence)
+        answer = [{"text": "Réponse du bot", "response": response}]
+        await self.log.record_answer(stored.message, answer, intent=intent, confidence=confidence)
         return stored.message.id
 
     async def hand_off(self, artisan: str = "a", channel: str = "telegram") -> None:
@@ -93,6 +94,18 @@ async def test_the_inbox_holds_what_the_bot_misunderstood_and_why(world: World) 
     assert messages[fallback].channel == "whatsapp"
     assert messages[before].reasons == (BEFORE_HANDOFF,)
     assert messages[before].intent == "faq_pge" and messages[before].confidence == 0.88
+
+
+async def test_a_confident_message_the_conversation_could_not_follow_is_not_understood(world: World) -> None:
+    # "oui" is understood (affirm, 0.97), but nothing asked a question: Rasa's dialogue policies fell back
+    # and the assistant said it did not understand.
+    lost = await world.say("oui", "affirm", 0.97, response="utter_fallback")
+    again = await world.say("oui oui", "affirm", 0.96, response="utter_fallback_repeated")
+    await world.say("oui", "affirm", 0.97, artisan="b", response="utter_ask_phone")  # a form's question: understood
+
+    messages = {m.id: m for m in await world.inbox.candidates()}
+    assert set(messages) == {lost, again}
+    assert messages[lost].reasons == (NOT_UNDERSTOOD,) and messages[lost].intent == "affirm"
 
 
 async def test_a_message_understood_with_low_confidence_before_a_handoff_has_both_reasons(world: World) -> None:
