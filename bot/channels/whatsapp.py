@@ -397,6 +397,7 @@ class WhatsAppChannel(PushChannel):
         self._session: aiohttp.ClientSession | None = None
         self._url = f"{settings.whatsapp_api_url.rstrip('/')}/{settings.whatsapp_phone_number_id}/messages"
         self._sent = SentParts()
+        self._other_numbers: set[str] = set()
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get(WEBHOOK_PATH, self.verify), web.post(WEBHOOK_PATH, self.receive)]
@@ -449,6 +450,8 @@ class WhatsAppChannel(PushChannel):
                 if change.get("field", "messages") != "messages":
                     continue  # account or template notices: nothing for a conversation
                 value = _dict(change.get("value"))
+                if not self._for_our_number(value):
+                    continue
                 for message in _list(value.get("messages")):
                     inbound = await to_inbound(request.app, value, _dict(message))
                     if inbound is not None:
@@ -459,6 +462,21 @@ class WhatsAppChannel(PushChannel):
         if stored:
             logger.debug("WhatsApp: %d message(s) stored", stored)
         return web.json_response({"status": "ok"})
+
+    def _for_our_number(self, value: dict[str, Any]) -> bool:
+        """Whether a change concerns the chamber's number. A business account may hold other numbers (another
+        service's) whose webhooks reach the same app: their artisans are not ours, and a reply would come from
+        the wrong number."""
+        number = _text(_dict(value.get("metadata")).get("phone_number_id"))
+        if not number or number == self._settings.whatsapp_phone_number_id:
+            return True
+        if number not in self._other_numbers:  # said once per number: a wrong setting shows, traffic does not flood
+            self._other_numbers.add(number)
+            logger.warning(
+                "WhatsApp: messages for phone number id %s are ignored (WHATSAPP_PHONE_NUMBER_ID is %s)",
+                number, self._settings.whatsapp_phone_number_id,
+            )
+        return False
 
     # --- Sending -------------------------------------------------------------------------------------------
 

@@ -244,6 +244,8 @@ EXPECTED = {
 @pytest.mark.parametrize("body", fixture_examples())
 async def test_every_real_webhook_body_is_accepted_and_stored_sensibly(client, fake: FakeWhatsApp, body, request) -> None:
     example = request.node.callspec.id
+    for value in _values(body):  # Meta's examples come from several test numbers: these are sent to ours
+        value.setdefault("metadata", {})["phone_number_id"] = fake.phone_number_id
     response = await post(client, fake, body)
     assert response.status == 200, await response.text()
     messages = [m for value in _values(body) for m in value.get("messages", [])]
@@ -275,6 +277,22 @@ async def test_a_text_keeps_the_sender_and_the_profile_name_for_staff(client, fa
     assert row.conversation_id == conversation.id
     assert row.text == "Bonjour, je suis boulanger"
     assert row.payload["profile_name"] == "Marie Dupont" and "kind" not in row.payload
+
+
+async def test_a_message_to_another_number_of_the_business_account_is_ignored(client, fake, caplog) -> None:
+    # The account also holds another service's number: its artisans are not the chamber's, and a reply would
+    # come from the chamber's number. Meta gets its 200 (or it would redeliver), nothing is stored or sent.
+    caplog.set_level(logging.WARNING, logger="bot.channels.whatsapp")
+    for wamid in ("wamid.other.1", "wamid.other.2"):
+        body = text_message(ARTISAN, "bonjour, mon colis ?", wamid=wamid)
+        body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "9988776655443"
+        assert (await post(client, fake, body)).status == 200
+    ours = text_message(ARTISAN, "c'est quoi le PGE", wamid="wamid.ours")
+    assert (await post(client, fake, ours)).status == 200
+    assert [m.platform_message_id for m in await all_messages(client) if m.direction == Direction.IN] == ["wamid.ours"]
+    warnings = [r.getMessage() for r in caplog.records if "9988776655443" in r.getMessage()]
+    assert len(warnings) == 1 and "WHATSAPP_PHONE_NUMBER_ID" in warnings[0]  # once, to spot a wrong setting
+    assert ARTISAN not in caplog.text
 
 
 async def test_a_redelivered_message_is_stored_once(client, fake: FakeWhatsApp) -> None:
