@@ -1,6 +1,5 @@
 """Tests of ActionFallback: one miss, a second miss handed to an adviser, and what resets the count."""
 
-import asyncio
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 from zoneinfo import ZoneInfo

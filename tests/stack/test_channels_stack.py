@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.devstack import Stack
 from bot.fakes import telegram as tg

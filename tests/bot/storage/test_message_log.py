@@ -7,9 +7,8 @@ from datetime import UTC
 
 import pytest
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
 
-from bot.storage import Author, Direction, Message, MessageStatus, create_engine, create_sessionmaker, migrate
+from bot.storage import Author, Direction, MessageStatus, create_engine, create_sessionmaker, migrate
 from bot.storage.message_log import Inbound, MessageLog
 
 
