@@ -139,6 +139,7 @@ def _decimal(value: float | None) -> str:
 
 async def _models(settings: Settings, args: argparse.Namespace) -> int:
     from bot.retrain.audit import Actor
+    from bot.retrain.jobs import KEEP_UNUSED, JobBusy
     from bot.retrain.registry import RegistryError
 
     async with _retraining(settings) as (registry, jobs):
@@ -157,6 +158,17 @@ async def _models(settings: Settings, args: argparse.Namespace) -> int:
                         f"accuracy {_percent(view.accuracy):>6}  macro-F1 {_decimal(view.macro_f1)}"
                     )
                 return 0
+            if args.models_command == "prune":
+                keep = KEEP_UNUSED if args.keep is None else args.keep
+                removed = await jobs.prune(keep, actor)
+                for name, size in removed:
+                    print(f"deleted the file of {name} ({size / 1e6:.0f} MB)")
+                freed = sum(size for _, size in removed) / 1e6
+                print(
+                    f"{len(removed)} model files deleted, {freed:.0f} MB freed. Kept: the active model, every model "
+                    f"that was active once, and the {keep} newest never activated; the registry keeps every record."
+                )
+                return 0
             if args.models_command == "evaluate":
                 job = await jobs.run("evaluate", actor, model_name=args.name, echo=lambda line: print(line, flush=True))
                 return 0 if job.status == "succeeded" else 1
@@ -164,6 +176,9 @@ async def _models(settings: Settings, args: argparse.Namespace) -> int:
                 activation = await registry.activate(args.name, actor, override_reason=args.override_reason)
             else:
                 activation = await registry.rollback(actor, args.to)
+        except JobBusy as exc:  # a training or an evaluation is running
+            print(exc.message, file=sys.stderr)
+            return 1
         except RegistryError as exc:
             print(exc.message, file=sys.stderr)
             if exc.gated:
@@ -178,6 +193,16 @@ async def _models(settings: Settings, args: argparse.Namespace) -> int:
             f"The running assistant loads it within {settings.model_check_seconds:.0f} seconds, without interrupting anyone."
         )
         return 0
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("it cannot be negative")
+    return value
 
 
 def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
@@ -341,6 +366,10 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = models_sub.add_parser("rollback", help="go back to the previously active model")
     rollback.add_argument("--to", help="go back to this model instead (one that was active before)")
     rollback.set_defaults(func=cmd_models)
+    prune = models_sub.add_parser("prune", help="delete the files of old models that were never active")
+    prune.add_argument("--keep", type=_count, help="how many of the newest never-active models keep their file "
+                       "(by default as after each training: 5)")
+    prune.set_defaults(func=cmd_models)
     sub.add_parser("model-path", help="print the path of the model for the current data").set_defaults(func=cmd_model_path)
     sub.add_parser("nlu-eval", help="intent accuracy and macro-F1 on nlu/heldout").set_defaults(func=cmd_nlu_eval)
     db = sub.add_parser("db", help="database schema")

@@ -44,6 +44,9 @@ LOG_FLUSH_SECONDS = 1.0
 # The log kept for a job: its end, where the outcome is.
 MAX_LOG_CHARS = 200_000
 BUSY = "Un entraînement ou une évaluation est déjà en cours : attendez qu'il se termine."
+# Models never put live whose files are kept (the newest); older ones lose their file (about 20 MB each) after
+# a training. A model that was live once keeps its file, for rollback.
+KEEP_UNUSED = 5
 
 
 class JobBusy(Exception):
@@ -322,7 +325,40 @@ class TrainingJobs:
             shutil.rmtree(workspace, ignore_errors=True)
         await self._registry.add(name, target, data.data_hash, data.written, actor)
         await self._evaluate(name, log, actor)
+        for removed, size in await self._prune(KEEP_UNUSED, actor):
+            log.say(f"Fichier du modèle {removed} supprimé ({size / 1e6:.0f} Mo) : jamais activé, et plus ancien "
+                    f"que les {KEEP_UNUSED} derniers.")
         return name
+
+    # ------------------------------------------------------------------------------------- pruning
+    async def prune(self, keep: int, actor: Actor) -> list[tuple[str, int]]:
+        """`crisisbot models prune`: what `_prune` deletes, once no job runs; JobBusy otherwise."""
+        lock = self._lock()
+        try:
+            return await self._prune(keep, actor)
+        finally:
+            lock.close()
+
+    async def _prune(self, keep: int, actor: Actor) -> list[tuple[str, int]]:
+        """Delete the files of the models never put live, but the `keep` newest; (name, bytes) of each deleted.
+
+        The registry keeps their records and scores. The active model, and every model that was live once (a
+        rollback may need it), keep their files. Called with the training lock held: no job uses a file.
+        """
+        removed: list[tuple[str, int]] = []
+        unused = [v.record for v in await self._registry.models() if not v.active and not v.was_active]
+        for record in unused[keep:]:
+            path = Path(record.path)
+            if not path.is_file():
+                continue
+            size = path.stat().st_size
+            path.unlink()
+            removed.append((record.name, size))
+        if removed:
+            async with self._sessionmaker() as session, session.begin():
+                detail = f"{len(removed)} fichiers supprimés, {sum(size for _, size in removed) / 1e6:.0f} Mo libérés"
+                audit.record(session, actor, "prune", ", ".join(name for name, _ in removed), detail)
+        return removed
 
     async def _new_intents(self, inbox: Inbox) -> list[NewIntent]:
         intents = await inbox.admin_intents()

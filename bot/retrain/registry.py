@@ -66,6 +66,11 @@ class ModelView:
         return _figure(self.evaluation, "candidate", "macro_f1")
 
     @property
+    def file_present(self) -> bool:
+        """False once the model's file was deleted (pruned): it stays listed, with its scores, but cannot go live."""
+        return Path(self.record.path).is_file()
+
+    @property
     def gate(self) -> dict[str, Any] | None:
         return (self.evaluation.report or {}).get("gate") if self.evaluation else None
 

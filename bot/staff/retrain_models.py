@@ -43,6 +43,7 @@ ACTIONS = {
     "evaluate": "Modèle évalué",
     "activate": "Modèle activé",
     "rollback": "Retour à un modèle",
+    "prune": "Fichiers de modèles supprimés",
 }
 KINDS = {"first": "premier démarrage", "activate": "activation", "override": "activation forcée", "rollback": "retour arrière"}
 

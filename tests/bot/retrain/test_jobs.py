@@ -61,3 +61,35 @@ async def test_jobs_a_stop_interrupted_are_failed_with_the_reason(jobs: Training
     job = await jobs.get(job_id)
     assert job.status == JobStatus.FAILED and "Interrompu" in job.error and job.finished_at is not None
     assert await jobs.current() is None
+
+
+async def test_old_models_never_put_live_lose_their_file_and_the_rest_stay(jobs: TrainingJobs, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    registry = jobs._registry
+
+    async def trained(name: str) -> None:
+        (models / f"{name}.tar.gz").write_bytes(b"x" * 1000)
+        await registry.add(name, models / f"{name}.tar.gz", "ab" * 32, 3, ADMIN)
+        await asyncio.sleep(0.01)  # registered one after the other
+
+    await registry.adopt_first("first", models / "first.tar.gz", "ab" * 32)
+    (models / "first.tar.gz").write_bytes(b"x" * 1000)
+    for name in ("tried-1", "live-once", "tried-2", "tried-3", "tried-4"):
+        await trained(name)
+    await registry.activate("live-once", ADMIN, override_reason="pour revenir ensuite")
+    await registry.rollback(ADMIN)  # "first" is active again; "live-once" was live once
+
+    assert await jobs.prune(2, ADMIN) == [("tried-2", 1000), ("tried-1", 1000)]
+    assert sorted(p.name for p in models.glob("*.tar.gz")) == [
+        "first.tar.gz", "live-once.tar.gz", "tried-3.tar.gz", "tried-4.tar.gz"
+    ]
+    views = {v.record.name: v for v in await registry.models()}
+    assert len(views) == 6 and not views["tried-1"].file_present and views["tried-4"].file_present
+    assert await jobs.prune(2, ADMIN) == []  # nothing more to delete
+
+    with open(models / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a training runs: its model is not deleted under it
+        with pytest.raises(JobBusy):
+            await jobs.prune(0, ADMIN)
+    assert len(list(models.glob("*.tar.gz"))) == 4

@@ -69,3 +69,15 @@ def test_a_model_the_gate_refuses_says_how_to_go_on(world: Settings, capsys: pyt
     assert main(["models", "activate", "crisisbot-base"]) == 1  # never evaluated against crisisbot-new
     err = capsys.readouterr().err
     assert "évaluez-le" in err and "crisisbot models evaluate crisisbot-base" in err and "--override-reason" in err
+
+
+def test_prune_deletes_the_files_of_models_never_active(world: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "prune", "--keep", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "deleted the file of crisisbot-new" in out and "1 model files deleted" in out
+    assert [p.name for p in world.models_dir.glob("*.tar.gz")] == ["crisisbot-base.tar.gz"]  # the active one stays
+    assert main(["models", "activate", "crisisbot-new"]) == 1
+    assert "a disparu" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["models", "prune", "--keep", "-1"])
+    assert "cannot be negative" in capsys.readouterr().err

@@ -61,6 +61,16 @@ async def test_the_registry_shows_every_model_with_its_scores(me) -> None:
     assert "crisisbot-base</a> <strong>(actif)</strong>" in text
     assert "96,0 %" in text and "90,0 %" in text and "refusée" in text
     assert 'src="/static/models.js"' in text and "<script>" not in text
+    assert "fichier supprimé" not in text
+
+
+async def test_a_pruned_model_stays_listed_with_its_file_marked_gone(me, settings) -> None:
+    (settings.models_dir / "crisisbot-worse.tar.gz").unlink()  # as `crisisbot models prune` leaves it
+    text = await (await me.get("/staff/models")).text()
+    assert "crisisbot-worse</a> <em>(fichier supprimé)</em>" in text and "90,0 %" in text
+    assert "crisisbot-better</a> <em>" not in text
+    text = await (await me.get("/staff/models/crisisbot-worse")).text()
+    assert "ne peut plus être mis en service" in text and 'id="activate"' not in text
 
 
 async def test_a_worse_model_is_refused_then_activated_with_a_reason(me, registry) -> None:
