@@ -1,7 +1,8 @@
 """This module contains TelegramChannel: the artisan writes to the chamber's Telegram bot, the outbox replies.
 
 Updates arrive on `POST /webhooks/telegram/webhook` (webhook mode: Telegram calls it with the secret token
-set at registration) or by long polling (polling mode, no public address needed). Either way each update
+set at registration) or by long polling (polling mode, no public address needed: an update is confirmed to
+Telegram only once stored, so a crash or a database outage loses none). Either way each update
 becomes one `Inbound` message, stored with `accept()` under the platform id `u<update_id>`, so an update
 Telegram delivers twice is answered once. Commands become the Rasa intents they stand for; an inline button
 press becomes the payload of the stored button it points to; what the bot cannot read (a photo, a voice
@@ -23,6 +24,7 @@ import warnings
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -42,7 +44,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder
 
 from bot import keys
 from bot.channels.base import (
@@ -79,8 +81,12 @@ SHARE_PHONE = "📱 Partager mon numéro"
 # Sent when a reply has buttons but no text (Telegram needs a text to show a keyboard under).
 BUTTONS_ONLY_TEXT = "Choisissez :"
 BUTTON_DATA = re.compile(r"b:(\d+):(\d+)")
-# Polling mode: how often storing an update is tried when the database fails, before it is given up.
+# Polling mode: how long one getUpdates waits for news; how many times an update that fails for another reason
+# than the database is tried before it is skipped; the longest wait between tries when Telegram or the
+# database fails.
+POLL_SECONDS = 10
 STORE_ATTEMPTS = 4
+MAX_RETRY_SECONDS = 30.0
 # What the artisan sent that the bot cannot read, as the kinds of replies.CANNOT_READ.
 ATTACHMENT_KINDS = (
     ("photo", "photo"),
@@ -237,12 +243,6 @@ async def button_inbound(update: Update, log: MessageLog) -> Inbound | None:
 # --- The channel ----------------------------------------------------------------------------------------------
 
 
-async def log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log what went wrong handling an update (polling mode), without the update's personal data."""
-    update_id = update.update_id if isinstance(update, Update) else None
-    logger.error("Telegram update %s could not be handled", update_id, exc_info=context.error)
-
-
 class TelegramChannel(PushChannel):
     name = CHANNEL
     # Telegram: about one message a second in a chat (a short burst passes), 30 a second for the whole bot.
@@ -261,17 +261,15 @@ class TelegramChannel(PushChannel):
             .read_timeout(HTTP_TIMEOUT)
             .write_timeout(HTTP_TIMEOUT)
             .pool_timeout(HTTP_TIMEOUT)
+            .get_updates_connect_timeout(HTTP_TIMEOUT)
+            .get_updates_pool_timeout(HTTP_TIMEOUT)
+            .updater(None)  # polling mode polls with _poll(), which confirms an update only once it is stored
         )
-        if self.polling:
-            builder = builder.get_updates_connect_timeout(HTTP_TIMEOUT).get_updates_pool_timeout(HTTP_TIMEOUT)
-        else:
-            builder = builder.updater(None)
         self._application: Application = builder.build()
-        self._application.add_handler(TypeHandler(Update, self._on_polled_update))
-        self._application.add_error_handler(log_error)
         self._web_app: web.Application | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._connecting: asyncio.Task[None] | None = None
+        self._polling: asyncio.Task[None] | None = None
         self._stopped = False
         # Parts of a long reply already sent, by stored message id: a retry sends only the rest.
         self._sent = SentParts()
@@ -347,18 +345,61 @@ class TelegramChannel(PushChannel):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _on_polled_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
-        """Store an update fetched by polling, retrying a while if the database fails (it is not fetched twice)."""
+    # --- polling ------------------------------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        """Polling mode: fetch updates, and store each one before confirming it.
+
+        Telegram forgets an update only when asked for the updates after it (the next offset), and that is
+        asked once the update is stored. A crash, a stop or a database outage loses nothing: Telegram sends the
+        update again (it keeps them 24 hours), and an update stored twice is the same message.
+        """
+        offset = 0  # the oldest update Telegram holds
+        delay = 1.0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
+                )
+            except InvalidToken:
+                logger.error("TELEGRAM_BOT_TOKEN was rejected by Telegram; polling stops")
+                return
+            except TelegramError as exc:  # unreachable, another process polling with this token (409), flood control
+                wait = _retry_after(exc) if isinstance(exc, RetryAfter) else delay
+                logger.warning("Telegram: fetching updates failed (%s); next try in %.0f s", self._redact(exc), wait)
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+                continue
+            delay = 1.0
+            for update in updates:
+                await self._store_polled(update)
+                offset = update.update_id + 1
+
+    async def _store_polled(self, update: Update) -> None:
+        """Store one fetched update; while the database fails, try again (the update stays unconfirmed).
+
+        An update that fails for another reason is tried STORE_ATTEMPTS times, then logged and skipped, so that
+        one bad update does not hold up the artisans behind it.
+        """
         assert self._web_app is not None
-        for attempt in range(STORE_ATTEMPTS):
+        delay, failures = 1.0, 0
+        while True:
             try:
                 await self._receive(self._web_app, update)
                 return
+            except (SQLAlchemyError, OSError) as exc:
+                logger.warning(
+                    "Telegram update %s not stored, the database failed (%s); trying again in %.0f s",
+                    update.update_id, type(exc).__name__, delay,
+                )
             except Exception:
-                if attempt == STORE_ATTEMPTS - 1:
-                    raise
-                logger.warning("Telegram update %s not stored yet; retrying", update.update_id, exc_info=True)
-                await asyncio.sleep(2**attempt)
+                failures += 1
+                if failures >= STORE_ATTEMPTS:
+                    logger.exception("Telegram update %s could not be handled; skipped", update.update_id)
+                    return
+                logger.warning("Telegram update %s not handled; trying again", update.update_id, exc_info=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RETRY_SECONDS)
 
     # --- connecting ---------------------------------------------------------------------------------------
 
@@ -380,10 +421,10 @@ class TelegramChannel(PushChannel):
         application = self._application
         await application.initialize()
         if self.polling:
-            assert application.updater is not None
-            # Polling starts by deleting any webhook (Telegram refuses getUpdates while one is set).
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            # Telegram refuses getUpdates while a webhook is set; updates waiting for it are kept.
+            await self.bot.delete_webhook(drop_pending_updates=False)
             await application.start()
+            self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
             logger.info("Telegram: polling for updates")
             return
         await application.start()
@@ -424,9 +465,11 @@ class TelegramChannel(PushChannel):
             await asyncio.wait(list(self._background), timeout=2)
             for task in list(self._background):
                 task.cancel()
+        if self._polling is not None:
+            self._polling.cancel()  # an update being stored and not yet confirmed is fetched again next start
+            await asyncio.gather(self._polling, return_exceptions=True)
+            self._polling = None
         application = self._application
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
         if application.running:
             await application.stop()
         await application.shutdown()

@@ -7,8 +7,10 @@ what the router answers itself (a photo, an edit) goes out through the outbox to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -300,6 +302,24 @@ async def test_polling_mode_picks_up_an_update_and_stores_it(fake, settings, aio
     await fake.until(lambda: fake.texts_to(CHAT + 1) == [replies.CANNOT_READ["photo"]], timeout=10)
     # In polling mode the webhook route refuses everything: no secret is configured.
     assert (await post(client, text_update(102, CHAT, "x"), secret="")).status == 403
+
+
+async def test_polling_confirms_an_update_only_once_stored_so_an_outage_then_a_stop_loses_nothing(
+    fake, settings, aiohttp_client, tmp_path
+) -> None:
+    polling = replace(settings, telegram_mode="polling", telegram_webhook_secret="")
+    first = await aiohttp_client(create_app(polling))
+    with contextlib.closing(sqlite3.connect(tmp_path / "crisisbot.db", isolation_level=None)) as other:
+        other.execute("BEGIN EXCLUSIVE")  # the database refuses every write
+        fake.push_update(text_update(300, CHAT, "c'est quoi le PGE"))
+        await asyncio.sleep(6.5)  # past SQLite's 5 s wait for the lock: storing it has failed
+        assert [u["update_id"] for u in fake.updates] == [300], "still held by Telegram, not confirmed"
+        await first.close()  # the gateway stops (or crashes) before the database is back
+        other.execute("ROLLBACK")
+    second = await aiohttp_client(create_app(polling))
+    [message] = await eventually(lambda: inbound(second), lambda messages: len(messages) == 1)
+    assert message.text == "c'est quoi le PGE"
+    await fake.until(lambda: not fake.updates, timeout=10)  # confirmed once stored
 
 
 # --- sending ------------------------------------------------------------------------------------------------
