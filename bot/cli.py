@@ -66,7 +66,7 @@ async def _active_model(settings: Settings) -> Path | None:
     if record is None:
         return None
     path = Path(record.path)
-    if not path.is_file():
+    if not record.file_present:
         print(f"The active model's file is missing ({path}): starting on the model for nlu/ instead.", file=sys.stderr)
         return None
     return path
@@ -156,6 +156,7 @@ async def _models(settings: Settings, args: argparse.Namespace) -> int:
                     print(
                         f"{mark} {r.name:<40} {when}  {r.actor:<32} data {r.data_hash[:12]:<12} "
                         f"accuracy {_percent(view.accuracy):>6}  macro-F1 {_decimal(view.macro_f1)}"
+                        + ("" if r.file_present else "  (file deleted)")
                     )
                 return 0
             if args.models_command == "prune":

@@ -246,10 +246,7 @@ class Inbox:
             .order_by(Message.id.desc())
             .limit(limit)
         )
-        ids = set(await session.scalars(answered))
-        if not ids:
-            return []
-        return list(await session.scalars(self._unlabelled_inbound().where(Message.id.in_(ids))))
+        return await self._unlabelled_among(session, set(await session.scalars(answered)))
 
     async def _before_handoff(self, session: AsyncSession, limit: int) -> list[Message]:
         """For each request for an adviser, the artisan's last message the assistant read before it.
@@ -270,16 +267,14 @@ class Inbox:
             .correlate(HandoffEvent)
             .scalar_subquery()
         )
-        ids = [
-            message_id
-            for message_id in await session.scalars(
-                select(before).where(HandoffEvent.action == "requested").order_by(HandoffEvent.id.desc()).limit(limit)
-            )
-            if message_id is not None
-        ]
+        requested = select(before).where(HandoffEvent.action == "requested").order_by(HandoffEvent.id.desc()).limit(limit)
+        return await self._unlabelled_among(session, set(await session.scalars(requested)) - {None})
+
+    async def _unlabelled_among(self, session: AsyncSession, ids: set[int]) -> list[Message]:
+        """The messages of `ids` still waiting for a label."""
         if not ids:
             return []
-        return list(await session.scalars(self._unlabelled_inbound().where(Message.id.in_(set(ids)))))
+        return list(await session.scalars(self._unlabelled_inbound().where(Message.id.in_(ids))))
 
     # --- Labels ------------------------------------------------------------------------------------------------
 

@@ -66,11 +66,6 @@ class ModelView:
         return _figure(self.evaluation, "candidate", "macro_f1")
 
     @property
-    def file_present(self) -> bool:
-        """False once the model's file was deleted (pruned): it stays listed, with its scores, but cannot go live."""
-        return Path(self.record.path).is_file()
-
-    @property
     def gate(self) -> dict[str, Any] | None:
         return (self.evaluation.report or {}).get("gate") if self.evaluation else None
 
@@ -243,8 +238,11 @@ class ModelRegistry:
         record = await session.get(ModelRecord, name)
         if record is None:
             raise RegistryError(f"Aucun modèle ne s'appelle {name}.", status=404)
-        if not Path(record.path).is_file():
-            raise RegistryError(f"Le fichier du modèle {name} a disparu ({record.path}) : il ne peut plus être activé.")
+        if not record.file_present:
+            raise RegistryError(
+                f"Le fichier du modèle {name} a disparu ({record.path}) : il ne peut plus être mis en service. "
+                "Choisissez un autre modèle, ou entraînez-en un nouveau."
+            )
         return record
 
 
@@ -305,13 +303,13 @@ class ModelSwitcher:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.switches = 0
         self.last_error: str | None = None
-        self.rasa_answered = False
+        self._rasa_answered = False
 
     async def sync(self) -> bool:
         """True when Rasa serves the active model after the call."""
         async with self._lock:
             loaded = await self._status()
-            self.rasa_answered = loaded is not None
+            self._rasa_answered = loaded is not None
             if loaded is None:
                 return False  # Rasa is down, starting or busy: the next pass will see
             activation = await self._registry.active()
@@ -375,4 +373,4 @@ class ModelSwitcher:
                 await self.sync()
             except Exception:
                 logger.exception("Checking which model Rasa serves failed")
-            await asyncio.sleep(every if self.rasa_answered else min(every, RETRY_SECONDS))
+            await asyncio.sleep(every if self._rasa_answered else min(every, RETRY_SECONDS))

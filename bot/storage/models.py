@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from pathlib import Path
 from datetime import UTC, date, datetime
 from typing import Any, Optional
 
@@ -484,6 +485,11 @@ class ModelRecord(Base):
     account_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_accounts.id"))
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def file_present(self) -> bool:
+        """False once the file was deleted (pruned): the model stays listed, with its scores, but cannot go live."""
+        return Path(self.path).is_file()
 
 
 class ModelEvaluation(Base):

@@ -126,22 +126,22 @@ class Admin:
 
     async def wait_active(self, timeout: float = 60) -> str:
         """The name of the active model, once the gateway has recorded the one Rasa started with."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            active = (await self.live())["active"]
-            if active:
-                return active["name"]
-            await asyncio.sleep(0.5)
-        raise AssertionError(f"no active model in the registry after {timeout:.0f}s")
+        active = await self._until_active(lambda active: True, timeout, "no active model in the registry")
+        return active["name"]
 
     async def wait_loaded(self, name: str, timeout: float = 120) -> None:
+        check = lambda active: active["name"] == name and active["loaded"]  # noqa: E731
+        await self._until_active(check, timeout, f"Rasa did not load {name}")
+
+    async def _until_active(self, check, timeout: float, failure: str) -> dict:  # type: ignore[no-untyped-def]
+        """The models page's active model, once `check` accepts it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             active = (await self.live())["active"]
-            if active and active["name"] == name and active["loaded"]:
-                return
+            if active and check(active):
+                return active
             await asyncio.sleep(0.5)
-        raise AssertionError(f"Rasa did not load {name} in {timeout:.0f}s")
+        raise AssertionError(f"{failure} in {timeout:.0f}s")
 
     async def close(self) -> None:
         await self.session.close()

@@ -85,7 +85,7 @@ async def test_old_models_never_put_live_lose_their_file_and_the_rest_stay(jobs:
         "first.tar.gz", "live-once.tar.gz", "tried-3.tar.gz", "tried-4.tar.gz"
     ]
     views = {v.record.name: v for v in await registry.models()}
-    assert len(views) == 6 and not views["tried-1"].file_present and views["tried-4"].file_present
+    assert len(views) == 6 and not views["tried-1"].record.file_present and views["tried-4"].record.file_present
     assert await jobs.prune(2, ADMIN) == []  # nothing more to delete
 
     with open(models / ".train.lock", "w") as lock:

@@ -76,6 +76,8 @@ def test_prune_deletes_the_files_of_models_never_active(world: Settings, capsys:
     out = capsys.readouterr().out
     assert "deleted the file of crisisbot-new" in out and "1 model files deleted" in out
     assert [p.name for p in world.models_dir.glob("*.tar.gz")] == ["crisisbot-base.tar.gz"]  # the active one stays
+    assert main(["models", "list"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("(file deleted)")
     assert main(["models", "activate", "crisisbot-new"]) == 1
     assert "a disparu" in capsys.readouterr().err
     with pytest.raises(SystemExit):
