@@ -4,6 +4,7 @@ import logging
 from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -18,14 +19,24 @@ NOT_UNDERSTOOD_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 # Events after which earlier messages belong to another conversation, or were already handed to an adviser.
 CONVERSATION_STARTS = frozenset({"session_started", "restart", "pause", "resume"})
 MISSES_BEFORE_HANDOFF = 2
+# What ends the fallback's turn (see ActionFallback).
+END_OF_TURN = [UserUtteranceReverted(), FollowupAction("action_listen")]
 
 
 class ActionFallback(Action):
     """Say the message was not understood; at the second miss in a row, hand off to an adviser.
 
     When no adviser can take it (closed, or the gateway unavailable), the second miss points to the chamber
-    and the menu instead (utter_fallback_repeated). Returns no event but the handoff's pause: the
-    misunderstood message stays in the tracker, where the admins' inbox finds it.
+    and the menu instead (utter_fallback_repeated).
+
+    The fallback always ends the turn, so it can never be predicted again for the same message. It runs as
+    Rasa's core fallback too, when no rule fits the conversation's state; that state would still fit no rule
+    after it, and Rasa would predict the fallback again and again until its circuit breaker stops it (nine
+    identical bubbles, issue 19). So, like Rasa's own action_default_fallback, it reverts the artisan's
+    message (the dialogue goes back to where it stood before it, which is where the bot listened), then
+    follows up with action_listen, whatever the policies would predict. The reverted message stays in the
+    tracker's events, where ``count_misunderstood_in_a_row`` still counts it; the gateway keeps its own copy
+    for the admins' inbox. When it hands off, the handoff's pause ends the turn instead.
     """
 
     def __init__(self, services: Optional[Services] = None, contact: Optional[ActionContactChamber] = None) -> None:
@@ -42,11 +53,11 @@ class ActionFallback(Action):
         logger.debug("Conversation %s: %d messages in a row not understood", tracker.sender_id, misses)
         if misses < MISSES_BEFORE_HANDOFF:
             dispatcher.utter_message(response="utter_fallback")
-            return []
+            return list(END_OF_TURN)
         outcome = await request_handoff(self.services, tracker.sender_id, "misunderstood")
         if not outcome.pauses:
             dispatcher.utter_message(response="utter_fallback_repeated")
-            return []
+            return list(END_OF_TURN)
         dispatcher.utter_message(response="utter_fallback_handoff")
         return await announce(outcome, dispatcher, tracker, domain, self.contact)
 

@@ -158,11 +158,13 @@ async def retrain_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def watch_waiting(handoff: Handoff, every: float) -> None:
-    """No conversation waits forever unseen: hand back to the bot those past the maximum wait or the hours."""
+    """No conversation waits forever unseen: hand back to the bot those past the maximum wait or the hours,
+    and those whose adviser's session ended (idle, expired, account disabled)."""
     while True:
         await asyncio.sleep(every)
         try:
             await handoff.expire_overdue()
+            await handoff.release_absent()
         except Exception:
             logger.exception("Checking the conversations waiting for an adviser failed")
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot import replies
-from bot.engine import EngineClient
+from bot.engine import EngineClient, EngineReply
 from bot.errors import EngineError, EngineUnavailable
 from bot.storage import ConversationState, Message, MessageStatus
 from bot.storage.message_log import MessageLog
+from bot.storage.models import IncidentKind
 
 if TYPE_CHECKING:
     from bot.handoff import Handoff
@@ -152,7 +153,7 @@ class ConversationRouter:
             if not self._waiting[message_id]:
                 del self._waiting[message_id]
 
-    async def _record(self, message: Message, replies_: list[dict], **kwargs: Any) -> list[Message]:
+    async def _record(self, message: Message, replies_: list[dict[str, Any]], **kwargs: Any) -> list[Message]:
         status = MessageStatus.SENT if self._waiting.get(message.id) else MessageStatus.PENDING
         return await self._log.record_answer(message, replies_, reply_status=status, **kwargs)
 
@@ -222,11 +223,18 @@ class ConversationRouter:
                         retry=retry,
                         metadata={"channel": message.channel},
                     )
-                messages = reply.messages
+                messages, incident = screened(reply)
+                if incident is not None:
+                    logger.error(
+                        "Rasa misbehaved on message %s of conversation %s (%s): the artisan gets one answer",
+                        message.id, message.conversation_id, incident,
+                    )
                 if self._live_answers is not None:
                     await self._live_answers.refresh()
                     messages = self._live_answers.apply(messages)
-                return await self._record(message, messages, intent=reply.intent, confidence=reply.confidence)
+                return await self._record(
+                    message, messages, intent=reply.intent, confidence=reply.confidence, incident=incident
+                )
             except EngineUnavailable as exc:
                 # Rasa is down or restarting: the message waits, in order, until it is back.
                 delay = self._retry_delays[min(attempt, len(self._retry_delays) - 1)]
@@ -246,3 +254,27 @@ class ConversationRouter:
             attempt += 1
             retry = True  # the failed call may have reached Rasa
             await asyncio.sleep(delay)
+
+
+def screened(reply: EngineReply) -> tuple[list[dict[str, Any]], IncidentKind | None]:
+    """Rasa's answer as the artisan may get it, and the incident it shows, if any.
+
+    The safety net under the dialogue: Rasa should never say the same thing twice to one message, nor stop a
+    turn with its circuit breaker (engine/gateway_channel.py ends such a turn). The artisan then gets each
+    bubble once, or an apology when Rasa said nothing.
+    """
+    kept: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for bubble in reply.messages:
+        said = bubble.get("text") or repr(sorted((k, repr(v)) for k, v in bubble.items() if k != "recipient_id"))
+        if said not in seen:
+            seen.add(said)
+            kept.append(bubble)
+    incident: IncidentKind | None = None
+    if reply.incident is not None:  # the one incident Rasa's channel reports
+        incident = IncidentKind.CIRCUIT_BREAKER
+    elif len(kept) < len(reply.messages):
+        incident = IncidentKind.REPEATED
+    if incident is not None and not kept:
+        kept = [{"text": replies.LOST_TRACK}]
+    return kept, incident

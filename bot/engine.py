@@ -20,11 +20,16 @@ MODEL_LOAD_TIMEOUT = 300.0
 
 @dataclass(frozen=True)
 class EngineReply:
-    """What Rasa made of one artisan message: its answer, and the intent it recognised."""
+    """What Rasa made of one artisan message: its answer, and the intent it recognised.
+
+    `incident` names what went wrong inside Rasa while it answered ("circuit_breaker": its turn would not
+    end and was stopped), None when nothing did.
+    """
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     intent: str | None = None
     confidence: float | None = None
+    incident: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,20 +97,36 @@ class EngineClient:
         if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
             raise EngineError(f"Rasa's answer has an unexpected shape: {str(data)[:200]}")
         confidence = data.get("confidence")
+        incident = data.get("incident")
         return EngineReply(
             messages=[m for m in data["messages"] if isinstance(m, dict)],
             intent=data.get("intent"),
             confidence=float(confidence) if confidence is not None else None,
+            incident=str(incident) if incident else None,
         )
 
-    async def resume(self, conversation_id: str) -> None:
+    async def resume(self, conversation_id: str, *, offered_callback: bool = False) -> None:
         """Resume a Rasa conversation the handoff action paused, with no form left active: the bot starts
-        afresh on the artisan's next message."""
-        events = [
+        afresh on the artisan's next message, the conversation's history kept.
+
+        The closing `action_listen` is what makes the next message a new exchange. Every turn of Rasa ends
+        with it, but a paused conversation stops predicting before it: without it, the next message is read
+        as coming straight after the handoff action, a state no rule covers, and Rasa's circuit breaker counts
+        the actions since the last `action_listen`, so a turn that hit it would leave the next one no action
+        at all (issue 19: nine "je n'ai pas compris", then silence).
+
+        `offered_callback` says the gateway's last words asked whether an adviser should call back (the wait
+        expired, the adviser left): `utter_offer_callback` marks it in the tracker, so that a typed "oui"
+        starts the callback form (nlu/train/rules_requests.yml).
+        """
+        events: list[dict[str, Any]] = [
             {"event": "resume"},
             {"event": "active_loop", "name": None},
             {"event": "slot", "name": "requested_slot", "value": None},
         ]
+        if offered_callback:
+            events.append({"event": "action", "name": "utter_offer_callback"})
+        events.append({"event": "action", "name": "action_listen"})
         url = f"{self._rasa_url}/conversations/{conversation_id}/tracker/events"
         try:
             async with self._session.post(

@@ -3,15 +3,15 @@
 The states are those of ../shared/DESIGN.md, on the conversation (`Conversation.state`):
 
     bot ──request──> waiting ──take──> agent ──give_back──> bot
-                        │                │ └─transfer─> agent (another adviser)
-                        ├──expire──> bot │
+                        │                │ ├─transfer─> agent (another adviser)
+                        ├──expire──> bot │ └─release──> bot (the adviser's session ended)
                         └──close──> closed <──close──┘      closed ──reopen (the artisan writes)──> bot
 
 Every step is one conditional UPDATE (`... WHERE state IN (allowed)`), so of two advisers clicking "take" at
 once exactly one wins; every step is recorded (`HandoffEvent`: who, what, when) and published to the
 advisers' consoles (bot.live). Whatever the artisan is told on the way is stored as a bot message and goes out
 through the outbox like any reply. When the bot gets the conversation back, the Rasa conversation the
-handoff action paused is resumed.
+handoff action paused is resumed, so that the artisan's next message is a new exchange (EngineClient.resume).
 """
 
 from __future__ import annotations
@@ -33,7 +33,15 @@ from bot.live import Live
 from bot.settings import Settings
 from bot.storage import Conversation, ConversationState, Message
 from bot.storage.message_log import MessageLog
-from bot.storage.models import Author, CannedAnswer, ConversationNote, HandoffEvent, StaffAccount, utcnow
+from bot.storage.models import (
+    Author,
+    CannedAnswer,
+    ConversationNote,
+    HandoffEvent,
+    StaffAccount,
+    StaffSession,
+    utcnow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +79,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "give_back": (frozenset({AGENT}), BOT),
     "close": (frozenset({WAITING, AGENT}), CLOSED),
     "expire": (frozenset({WAITING}), BOT),
+    "release": (frozenset({AGENT}), BOT),
     "reopen": (frozenset({CLOSED}), BOT),
 }
 
@@ -88,6 +97,10 @@ NOBODY_IN_TIME = (
 ADVISERS_GONE = (
     "Nos conseillers ont terminé pour aujourd'hui ; ils répondent {hours}. Voulez-vous qu'un conseiller vous "
     "rappelle ? Je reste là pour vos autres questions."
+)
+ADVISER_GONE = (
+    "Le conseiller a dû s'interrompre. Je reprends la conversation : voulez-vous qu'un conseiller vous "
+    "rappelle par téléphone ? Je reste là pour vos autres questions."
 )
 OFFER_CALLBACK = [
     {"title": "Être rappelé", "payload": "/request_callback"},
@@ -327,13 +340,39 @@ class Handoff:
             if not await self._move(conversation_id, "expire", None, agent_id=None, detail=why):
                 continue
             expired += 1
-            await self._resume_rasa(conversation_id)
+            await self._resume_rasa(conversation_id, offered_callback=True)
             text = NOBODY_IN_TIME if open_now else ADVISERS_GONE.format(hours=describe_hours_fr(self.hours))
             await self._tell(conversation_id, text, buttons=OFFER_CALLBACK)
             logger.info("Conversation %s given back to the bot: %s", conversation_id, why)
         if expired:
             self._live.publish("queue")
         return expired
+
+    async def release_absent(self, account_id: int | None = None) -> int:
+        """Give back to the bot the conversations of advisers who left: no live session (logged out, idle too
+        long, account disabled). The artisan is told and offered a callback. With `account_id`, that adviser's
+        only (at logout). Returns how many."""
+        now = self.now()
+        idle = timedelta(hours=self._settings.staff_session_idle_hours)
+        present = select(StaffSession.account_id).where(
+            StaffSession.expires_at > now, StaffSession.last_seen_at > now - idle
+        )
+        query = select(Conversation.id).where(Conversation.state == AGENT, Conversation.agent_id.not_in(present))
+        if account_id is not None:
+            query = query.where(Conversation.agent_id == account_id)
+        async with self._sessionmaker() as session:
+            held = list(await session.scalars(query))
+        released = 0
+        for conversation_id in held:
+            if not await self._move(conversation_id, "release", None, agent_id=None, detail="adviser's session ended"):
+                continue
+            released += 1
+            await self._resume_rasa(conversation_id, offered_callback=True)
+            await self._tell(conversation_id, ADVISER_GONE, buttons=OFFER_CALLBACK)
+            logger.info("Conversation %s given back to the bot: its adviser's session ended", conversation_id)
+        if released:
+            self._live.publish("queue")
+        return released
 
     # --- What the console shows ---------------------------------------------------------------------------
 
@@ -492,9 +531,9 @@ class Handoff:
         for message in messages:
             self._live.publish("message", conversation_id=conversation_id, message=message_json(message))
 
-    async def _resume_rasa(self, conversation_id: str) -> None:
+    async def _resume_rasa(self, conversation_id: str, *, offered_callback: bool = False) -> None:
         try:
-            await self._engine.resume(conversation_id)
+            await self._engine.resume(conversation_id, offered_callback=offered_callback)
         except EngineError as exc:
             # Rasa is down: it starts afresh anyway when it is back (a paused tracker is only paused in Rasa).
             logger.warning("Rasa conversation %s could not be resumed now: %s", conversation_id, exc)
@@ -526,6 +565,7 @@ ACTION_EVENTS = {
     "give_back": "given_back",
     "close": "closed",
     "expire": "expired",
+    "release": "released",
     "reopen": "reopened",
 }
 

@@ -12,6 +12,8 @@ ENGINE_FAILED = (
     "Désolé, je n'arrive pas à traiter votre message pour le moment. "
     "Réessayez dans quelques minutes, ou contactez directement la Chambre de Métiers."
 )
+# Rasa lost track of the conversation on this message (bot/conversations.py) and said nothing: it listens again.
+LOST_TRACK = "Désolé, je n'ai pas pu répondre à ce message. Pouvez-vous reposer votre question ?"
 HELD_FOR_ADVISER = (
     "Votre message a bien été transmis : un conseiller va le lire. Vous pouvez continuer à écrire ici."
 )

@@ -53,6 +53,13 @@ def _fraction(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be more than 0, not {value}.")
+    return value
+
+
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     value = _int(env, name, default)
     if value < 1:
@@ -158,7 +165,7 @@ class Settings:
     whatsapp_template_language: str = "fr"
     # Advisers answer handed-off conversations during these hours (Europe/Paris; the chamber's closed days
     # apply); a conversation waits at most this long for one; the wait announced is this much per
-    # conversation ahead; waiting conversations are checked this often.
+    # conversation ahead; waiting conversations, and advisers still there, are checked this often.
     adviser_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(DEFAULT_CHAMBER_HOURS))
     handoff_max_wait_minutes: int = 15
     handoff_minutes_per_conversation: int = 5
@@ -210,6 +217,7 @@ class Settings:
             handoff_minutes_per_conversation=_positive_int(
                 env, "HANDOFF_MINUTES_PER_CONVERSATION", defaults.handoff_minutes_per_conversation
             ),
+            handoff_check_seconds=_positive_float(env, "HANDOFF_CHECK_SECONDS", defaults.handoff_check_seconds),
             callback_within_hours=_positive_int(env, "CALLBACK_WITHIN_HOURS", defaults.callback_within_hours),
             inbox_confidence_threshold=_fraction(env, "INBOX_CONFIDENCE_THRESHOLD", defaults.inbox_confidence_threshold),
             max_accuracy_drop=_fraction(env, "MAX_ACCURACY_DROP", defaults.max_accuracy_drop),

@@ -9,7 +9,10 @@ This channel is the engine's door for the gateway:
 * a message the gateway sends again after a crash (``"retry": true``) is not processed twice: when the
   tracker already holds it (same ``message_id``), the bot messages that followed it are returned instead;
 * each bot message names the domain response that produced it (``"response": "utter_faq_pge"``), when it
-  came from one, so the gateway can put the admins' live text of that answer in its place.
+  came from one, so the gateway can put the admins' live text of that answer in its place;
+* when Rasa's circuit breaker stops a turn that would not end (too many actions without listening), the
+  turn is ended here, with the ``action_listen`` Rasa never reached, so the conversation's next message is
+  answered; the answer says so (``"incident": "circuit_breaker"``) and the gateway raises the alarm.
 
 It runs inside the Rasa server (Python 3.10), loaded through ``credentials.yml``.
 """
@@ -22,14 +25,18 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 
 BOT_MESSAGE_KEYS = ("text", "buttons", "image", "attachment", "custom")
 # The key of a bot message that names the response it came from (Rasa's `utter_action`).
 RESPONSE_KEY = "response"
+# What the answer's "incident" says when Rasa's circuit breaker stopped the turn.
+CIRCUIT_BREAKER = "circuit_breaker"
 
 
 class ResponseCollector(CollectingOutputChannel):
@@ -39,6 +46,11 @@ class ResponseCollector(CollectingOutputChannel):
     apart from its text): all of them carry its name.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Set when Rasa's circuit breaker stopped the turn (end_turn_at_circuit_break).
+        self.incident: Optional[Text] = None
+
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         response_name = message.get("utter_action")
         first = len(self.messages)
@@ -46,6 +58,19 @@ class ResponseCollector(CollectingOutputChannel):
         if isinstance(response_name, str) and response_name:
             for collected in self.messages[first:]:
                 collected[RESPONSE_KEY] = response_name
+
+
+def end_turn_at_circuit_break(tracker: DialogueStateTracker, output_channel: OutputChannel, _nlg: Any) -> None:
+    """Rasa's circuit breaker stopped predicting: end the turn as a turn ends, and mark the answer.
+
+    Rasa counts the actions since the last ``action_listen``: left as it is, the conversation's next message
+    would trip it again at once and get no answer. The tracker is saved after this, under the conversation's
+    lock.
+    """
+    logger.error("Circuit breaker tripped in conversation %s: the turn is ended", tracker.sender_id)
+    tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+    if isinstance(output_channel, ResponseCollector):
+        output_channel.incident = CIRCUIT_BREAKER
 
 
 class GatewayInput(InputChannel):
@@ -104,6 +129,9 @@ class GatewayInput(InputChannel):
 
             parse_data = await agent.parse_message(text)
             collector = ResponseCollector()
+            # The processor is replaced when a model is loaded: set on the one that handles this message.
+            if agent.processor is not None:
+                agent.processor.on_circuit_break = end_turn_at_circuit_break
             await on_new_message(
                 UserMessage(
                     text,
@@ -115,7 +143,10 @@ class GatewayInput(InputChannel):
                     parse_data=parse_data,
                 )
             )
-            return response.json(_answer(parse_data, _merge_custom(collector.messages)))
+            answer = _answer(parse_data, _merge_custom(collector.messages))
+            if collector.incident:
+                answer["incident"] = collector.incident
+            return response.json(answer)
 
         return gateway_webhook
 

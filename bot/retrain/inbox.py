@@ -2,8 +2,8 @@
 
 A message is a candidate while nobody labelled it and it is an artisan's text message that the assistant
 understood with low confidence, did not understand at all (nlu_fallback, or a confident intent the
-conversation could not follow, answered with the fallback's "je n'ai pas compris"), or that came last before
-the artisan asked for an adviser. Admins label a group's messages with an intent (an existing one, or one they
+conversation could not follow, answered with the fallback's "je n'ai pas compris", unless Rasa misbehaved on
+it), or that came last before the artisan asked for an adviser. Admins label a group's messages with an intent (an existing one, or one they
 create with its French answer) or ignore them; the label keeps the message's text with personal data masked
 (bot/retrain/masking.py), and one in five labelled examples is kept aside to evaluate models.
 """
@@ -37,6 +37,7 @@ from bot.storage.models import (
     AnswerVersion,
     Author,
     Direction,
+    EngineIncident,
     HandoffEvent,
     InboxLabel,
     LabelKind,
@@ -234,7 +235,11 @@ class Inbox:
         return list(await session.scalars(query))
 
     async def _answered_by_fallback(self, session: AsyncSession, limit: int) -> list[Message]:
-        """The messages the assistant answered with its fallback, whatever their intent's confidence."""
+        """The messages the assistant answered with its fallback, whatever their intent's confidence.
+
+        Not those Rasa misbehaved on (an EngineIncident): a fallback there says nothing of the message.
+        """
+        misbehaved = select(EngineIncident.message_id)
         answered = (
             select(Message.reply_to_id)
             .where(
@@ -242,6 +247,7 @@ class Inbox:
                 Message.author == Author.BOT,
                 Message.reply_to_id.is_not(None),
                 Message.payload["response"].as_string().in_(FALLBACK_RESPONSES),
+                Message.reply_to_id.not_in(misbehaved),
             )
             .order_by(Message.id.desc())
             .limit(limit)

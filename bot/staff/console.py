@@ -61,6 +61,7 @@ EVENT_LABELS = {
     "given_back": "Rendue au bot",
     "closed": "Close",
     "expired": "Rendue au bot sans réponse",
+    "released": "Rendue au bot : la session du conseiller a pris fin",
     "reopened": "Rouverte par l’artisan",
     "replied": "Réponse envoyée",
     "noted": "Note interne ajoutée",

@@ -24,6 +24,7 @@ from bot.storage.models import (
     CallbackStatus,
     Conversation,
     Direction,
+    EngineIncident,
     MaskPledge,
     Message,
     MessageStatus,
@@ -38,6 +39,8 @@ PARIS = ZoneInfo("Europe/Paris")
 MAX_NOTE_CHARS = 2000
 MAX_ROWS = 500  # one page; the CSV export has no limit
 UNDELIVERED_SHOWN = 50
+INCIDENTS_SHOWN = 10
+INCIDENT_DAYS = 7
 
 # What an adviser may do next. A callback is taken (in_progress) before it is called back; one nobody could
 # reach may be tried again; cancelled (by the artisan) and closed are final.
@@ -482,6 +485,14 @@ class RequestDesk:
                     .limit(UNDELIVERED_SHOWN)
                 )
             )
+            # Messages Rasa misbehaved on (the artisan got one answer anyway): how many lately, and which.
+            incidents_recent = await session.scalar(
+                select(func.count()).where(EngineIncident.at >= now - timedelta(days=INCIDENT_DAYS))
+            )
+            incidents_total = await session.scalar(select(func.count()).select_from(EngineIncident))
+            incidents = list(
+                await session.scalars(select(EngineIncident).order_by(EngineIncident.id.desc()).limit(INCIDENTS_SHOWN))
+            )
         day_list = [first_day + timedelta(days=offset) for offset in range(days)]
         callbacks_per_day = Counter(moment.astimezone(PARIS).date() for moment in callback_times)
         pledges_per_day = Counter(moment.astimezone(PARIS).date() for moment in pledge_times)
@@ -492,6 +503,10 @@ class RequestDesk:
             "pledges_by_status": {s: pledges_by_status.get(s, (0, 0)) for s in PLEDGE_TRANSITIONS},
             "per_day": [(day, callbacks_per_day[day], pledges_per_day[day]) for day in day_list],
             "undelivered": undelivered,
+            "incidents_recent": int(incidents_recent or 0),
+            "incidents_total": int(incidents_total or 0),
+            "incident_days": INCIDENT_DAYS,
+            "incidents": incidents,
         }
 
     @staticmethod

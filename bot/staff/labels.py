@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.storage.models import CallbackStatus, PledgeStatus
+from bot.storage.models import CallbackStatus, IncidentKind, PledgeStatus
 from bot.subjects import SUBJECTS
 
 CALLBACK_STATUS_LABELS = {
@@ -33,6 +33,11 @@ DELIVERY_STATUS_LABELS = {
     "read": "Lu",
     "failed": "Non remis",
     "held": "Retenu (fenêtre WhatsApp de 24 h fermée)",
+}
+# How Rasa misbehaved on a message (the artisan got one answer anyway).
+INCIDENT_LABELS = {
+    IncidentKind.REPEATED: "La même réponse plusieurs fois (une seule envoyée)",
+    IncidentKind.CIRCUIT_BREAKER: "L’assistant tournait en rond (arrêté, il a repris le fil)",
 }
 # What an artisan sent that is not text, as the channel recorded it.
 KIND_LABELS = {
@@ -74,6 +79,7 @@ FILTERS = {
     "channel_label": lambda code: label(CHANNEL_LABELS, code),
     "delivery_status_label": lambda code: label(DELIVERY_STATUS_LABELS, code),
     "kind_label": lambda code: label(KIND_LABELS, code),
+    "incident_label": lambda code: label(INCIDENT_LABELS, code),
 }
 
 

@@ -132,9 +132,14 @@ async def login(request: web.Request) -> web.Response:
 
 @require_role(StaffRole.AGENT)
 async def logout(request: web.Request) -> web.Response:
-    """End this session, here and in the database, and go back to the login form."""
+    """End this session, here and in the database, and go back to the login form.
+
+    Conversations the adviser had go back to the bot, unless they are still logged in elsewhere.
+    """
     await request.app[keys.STAFF_SESSIONS].close(request.cookies[SESSION_COOKIE])
-    logger.info("Staff account %s logged out", current_staff(request).account_id)
+    account_id = current_staff(request).account_id
+    logger.info("Staff account %s logged out", account_id)
+    await request.app[keys.HANDOFF].release_absent(account_id)
     response = see_other(LOGIN_PATH)
     clear_session_cookie(response)
     return response

@@ -17,6 +17,7 @@ from bot.storage.models import (
     Conversation,
     ConversationState,
     Direction,
+    EngineIncident,
     Message,
     MessageStatus,
     utcnow,
@@ -157,11 +158,13 @@ class MessageLog:
         status: MessageStatus = MessageStatus.DONE,
         error: str | None = None,
         reply_status: MessageStatus = MessageStatus.PENDING,
+        incident: str | None = None,
     ) -> list[Message]:
         """Store the bot's replies and close the inbound message, in one transaction.
 
         `reply_status` is SENT when the replies go out with this answer (a web chat request is waiting for
-        them); otherwise they wait in the outbox, PENDING.
+        them); otherwise they wait in the outbox, PENDING. `incident` (an IncidentKind) records that Rasa
+        misbehaved on this message.
         """
         now = utcnow()
         rows = _outbound_rows(inbound.conversation_id, inbound.channel, Author.BOT, replies, reply_status, now, inbound.id)
@@ -172,6 +175,12 @@ class MessageLog:
                 .values(intent=intent, confidence=confidence, status=status, error=error, processed_at=now)
             )
             outbound = await _insert_outbound(connection, rows)
+            if incident is not None:
+                await connection.execute(
+                    insert(EngineIncident).values(
+                        message_id=inbound.id, conversation_id=inbound.conversation_id, kind=incident, at=now
+                    )
+                )
         inbound.intent, inbound.confidence, inbound.status, inbound.processed_at = intent, confidence, status, now
         return outbound
 

@@ -168,6 +168,27 @@ class Message(Base):
         return list((self.payload or {}).get("buttons") or [])
 
 
+class IncidentKind(enum.StrEnum):
+    """How Rasa misbehaved on one message (the gateway answered the artisan with one bubble anyway)."""
+
+    REPEATED = "repeated"  # the same bubble more than once in one answer
+    CIRCUIT_BREAKER = "circuit_breaker"  # Rasa's turn would not end and was stopped
+
+
+class EngineIncident(Base):
+    """An artisan message Rasa misbehaved on: staff see the count, and the inbox does not take its answer
+    for a misunderstanding."""
+
+    __tablename__ = "engine_incidents"
+    __table_args__ = (Index("ix_engine_incidents_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class StaffRole(enum.StrEnum):
     """What a staff account may do: agents (advisers) work the queues; admins also manage accounts and content."""
 
@@ -346,7 +367,8 @@ class HandoffEvent(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
     account_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff_accounts.id"))
-    # requested, refused_closed, taken, transferred, given_back, closed, expired, reopened, replied, noted
+    # requested, refused_closed, taken, transferred, given_back, closed, expired, released, reopened, replied,
+    # noted
     action: Mapped[str] = mapped_column(String(24))
     detail: Mapped[Optional[str]] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

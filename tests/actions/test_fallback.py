@@ -10,9 +10,11 @@ from rasa_sdk.events import (
     BotUttered,
     ConversationPaused,
     ConversationResumed,
+    FollowupAction,
     Restarted,
     SessionStarted,
     UserUttered,
+    UserUtteranceReverted,
 )
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -52,6 +54,15 @@ def bot_answers(action: str, response: Optional[str] = None) -> List[Dict[str, A
     """Events of the bot running ``action``, which utters ``response``."""
     uttered = [BotUttered(metadata={"utter_action": response})] if response else []
     return [*uttered, ActionExecuted(action)]
+
+
+def fallback_answers(response: str) -> List[Dict[str, Any]]:
+    """Events of the fallback answering with ``response`` and ending its turn, as a tracker holds them."""
+    return [*bot_answers("action_fallback", response), *END_OF_TURN]
+
+
+# The fallback's turn ends here: the message is reverted, and the bot listens whatever the policies say.
+END_OF_TURN = [UserUtteranceReverted(), FollowupAction("action_listen")]
 
 
 def tracker_with(events: List[Dict[str, Any]]) -> Tracker:
@@ -106,7 +117,7 @@ def test_first_misunderstood_message_gets_the_plain_fallback():
 
     returned, messages, calls = run_fallback(events)
 
-    assert returned == []
+    assert returned == END_OF_TURN
     assert messages == [utterance("utter_fallback")]
     assert calls == []
 
@@ -115,13 +126,13 @@ def test_second_miss_in_a_row_when_advisers_are_closed_gets_the_repeated_fallbac
     events = [
         *START,
         *user_says("bjr g 1 qestion sur le truc", "nlu_fallback"),
-        *bot_answers("action_fallback", "utter_fallback"),
+        *fallback_answers("utter_fallback"),
         *user_says("la meteo demain ?", "out_of_scope"),
     ]
 
     returned, messages, calls = run_fallback(events)
 
-    assert returned == []
+    assert returned == END_OF_TURN
     assert messages == [utterance("utter_fallback_repeated")]
     assert calls == [{"reason": "misunderstood"}]
 
@@ -130,15 +141,15 @@ def test_third_miss_when_advisers_are_still_closed_gets_the_repeated_fallback():
     events = [
         *START,
         *user_says("bjr g 1 qestion sur le truc", "nlu_fallback"),
-        *bot_answers("action_fallback", "utter_fallback"),
+        *fallback_answers("utter_fallback"),
         *user_says("le truc pr les artisans", "nlu_fallback"),
-        *bot_answers("action_fallback", "utter_fallback_repeated"),
+        *fallback_answers("utter_fallback_repeated"),
         *user_says("???", "nlu_fallback"),
     ]
 
     returned, messages, calls = run_fallback(events)
 
-    assert returned == []
+    assert returned == END_OF_TURN
     assert messages == [utterance("utter_fallback_repeated")]
     assert calls == [{"reason": "misunderstood"}]
 
@@ -147,7 +158,7 @@ def test_an_understood_message_in_between_resets_the_count():
     events = [
         *START,
         *user_says("bjr g 1 qestion sur le truc", "nlu_fallback"),
-        *bot_answers("action_fallback", "utter_fallback"),
+        *fallback_answers("utter_fallback"),
         *user_says("le fonds de solidarite", "ask_fonds_solidarite"),
         *bot_answers("utter_fonds_solidarite", "utter_fonds_solidarite"),
         *user_says("et pour le loyer du local de mon salon", "nlu_fallback"),
@@ -155,7 +166,7 @@ def test_an_understood_message_in_between_resets_the_count():
 
     returned, messages, calls = run_fallback(events)
 
-    assert returned == []
+    assert returned == END_OF_TURN
     assert messages == [utterance("utter_fallback")]
     assert calls == []
 
@@ -164,14 +175,14 @@ def test_misses_before_a_new_session_do_not_count():
     events = [
         *START,
         *user_says("bjr g 1 qestion sur le truc", "nlu_fallback"),
-        *bot_answers("action_fallback", "utter_fallback"),
+        *fallback_answers("utter_fallback"),
         *START,
         *user_says("la meteo demain ?", "out_of_scope"),
     ]
 
     returned, messages, calls = run_fallback(events)
 
-    assert returned == []
+    assert returned == END_OF_TURN
     assert messages == [utterance("utter_fallback")]
     assert calls == []
 
@@ -180,7 +191,7 @@ def test_misses_before_a_restart_do_not_count():
     events = [
         *START,
         *user_says("bjr g 1 qestion sur le truc", "nlu_fallback"),
-        *bot_answers("action_fallback", "utter_fallback"),
+        *fallback_answers("utter_fallback"),
         *user_says("/restart", "restart"),
         Restarted(),
         *user_says("la meteo demain ?", "out_of_scope"),
@@ -188,7 +199,7 @@ def test_misses_before_a_restart_do_not_count():
 
     returned, messages, calls = run_fallback(events)
 
-    assert returned == []
+    assert returned == END_OF_TURN
     assert messages == [utterance("utter_fallback")]
     assert calls == []
 
@@ -198,13 +209,13 @@ def test_a_message_answered_by_the_core_fallback_counts_as_not_understood():
     events = [
         *START,
         *user_says("bonjour", "greet"),
-        *bot_answers("action_fallback", "utter_fallback"),
+        *fallback_answers("utter_fallback"),
         *user_says("la meteo demain ?", "out_of_scope"),
     ]
 
     returned, messages, calls = run_fallback(events)
 
-    assert returned == []
+    assert returned == END_OF_TURN
     assert messages == [utterance("utter_fallback_repeated")]
     assert calls == [{"reason": "misunderstood"}]
 
@@ -219,7 +230,7 @@ def test_as_core_fallback_on_a_first_message_it_gets_the_plain_fallback():
 
     returned, messages, calls = run_fallback(events)
 
-    assert returned == []
+    assert returned == END_OF_TURN
     assert messages == [utterance("utter_fallback")]
     assert calls == []
 
@@ -228,13 +239,13 @@ def test_as_core_fallback_after_a_miss_it_asks_for_an_adviser():
     events = [
         *START,
         *user_says("bjr g 1 qestion sur le truc", "nlu_fallback"),
-        *bot_answers("action_fallback", "utter_fallback"),
+        *fallback_answers("utter_fallback"),
         *user_says("bonjour", "greet"),
     ]
 
     returned, messages, calls = run_fallback(events)
 
-    assert returned == []
+    assert returned == END_OF_TURN
     assert messages == [utterance("utter_fallback_repeated")]
     assert calls == [{"reason": "misunderstood"}]
 
@@ -242,7 +253,7 @@ def test_as_core_fallback_after_a_miss_it_asks_for_an_adviser():
 TWO_MISSES = [
     *START,
     *user_says("bjr g 1 qestion sur le truc", "nlu_fallback"),
-    *bot_answers("action_fallback", "utter_fallback"),
+    *fallback_answers("utter_fallback"),
     *user_says("la meteo demain ?", "out_of_scope"),
 ]
 
@@ -268,7 +279,7 @@ def test_second_miss_when_an_adviser_already_has_it_says_so():
 def test_second_miss_with_the_gateway_down_gets_the_repeated_fallback():
     returned, messages, calls = run_fallback(TWO_MISSES, (503, {}))
 
-    assert returned == []
+    assert returned == END_OF_TURN
     assert messages == [utterance("utter_fallback_repeated")]
     assert calls == [{"reason": "misunderstood"}]
 
@@ -284,6 +295,22 @@ def test_misses_before_an_adviser_gave_the_conversation_back_do_not_count():
 
     returned, messages, calls = run_fallback(events, HANDOFF_QUEUED)
 
-    assert returned == []
+    assert returned == END_OF_TURN
     assert messages == [utterance("utter_fallback")]
     assert calls == []
+
+
+def test_misses_in_a_tracker_from_before_the_fallback_reverted_still_count():
+    # Trackers written before the fallback ended its turn hold its misses unreverted.
+    events = [
+        *START,
+        *user_says("bjr g 1 qestion sur le truc", "nlu_fallback"),
+        *bot_answers("action_fallback", "utter_fallback"),
+        *user_says("la meteo demain ?", "out_of_scope"),
+    ]
+
+    returned, messages, calls = run_fallback(events)
+
+    assert returned == END_OF_TURN
+    assert messages == [utterance("utter_fallback_repeated")]
+    assert calls == [{"reason": "misunderstood"}]

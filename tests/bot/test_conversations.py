@@ -7,15 +7,16 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from bot import keys
+from bot import keys, replies
 from bot.app import create_app
-from bot.conversations import ConversationRouter
+from bot.conversations import ConversationRouter, screened
 from bot.engine import EngineReply
 from bot.retrain.answers import LiveAnswers
 from bot.retrain.audit import Actor
 from bot.settings import ROOT
 from bot.storage import MessageStatus, create_engine, create_sessionmaker, migrate
 from bot.storage.message_log import Inbound, MessageLog
+from bot.storage.models import IncidentKind
 
 WEBHOOK = "/webhooks/rest/webhook"
 
@@ -138,3 +139,28 @@ async def test_rasa_names_the_response_of_each_message_and_the_live_text_replace
     response = await client.post(WEBHOOK, json={"sender": "live-answer", "message": "et le PGE ?", "message_id": "2"})
     replies = await response.json()
     assert replies[0]["text"] == "PGE : texte modifié par la Chambre.\n\nMis à jour le 3 décembre 2020."
+
+
+def test_a_bubble_rasa_repeats_reaches_the_artisan_once_and_is_an_incident() -> None:
+    fallback = {"text": "Désolé, je n'ai pas bien compris.", "buttons": [{"title": "Menu", "payload": "/help"}]}
+    other = {"text": "Voici le menu."}
+    kept, incident = screened(EngineReply(messages=[fallback, other, *[dict(fallback) for _ in range(8)]]))
+    assert (kept, incident) == ([fallback, other], IncidentKind.REPEATED)
+
+
+def test_a_turn_rasa_stopped_with_nothing_said_gets_one_apology() -> None:
+    assert screened(EngineReply(messages=[], incident="circuit_breaker")) == (
+        [{"text": replies.LOST_TRACK}],
+        IncidentKind.CIRCUIT_BREAKER,
+    )
+    said = [{"text": "Bonjour !"}, {"text": "Bonjour !"}]
+    assert screened(EngineReply(messages=said, incident="circuit_breaker")) == (
+        [{"text": "Bonjour !"}],
+        IncidentKind.CIRCUIT_BREAKER,
+    )
+
+
+def test_an_ordinary_answer_passes_untouched() -> None:
+    said = [{"text": "Le PGE se demande à votre banque."}, {"image": "https://example.org/pge.png"}]
+    assert screened(EngineReply(messages=said)) == (said, None)
+    assert screened(EngineReply(messages=[])) == ([], None), "silence is an answer (a paused conversation)"

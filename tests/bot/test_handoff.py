@@ -6,6 +6,7 @@ Rasa is not running here: resuming its conversation fails quietly (it is tested 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ from sqlalchemy import select, update
 
 from bot.engine import EngineClient
 from bot.handoff import (
+    ADVISER_GONE,
     ADVISERS_GONE,
     CLOSED_BY_ADVISER,
     GIVEN_BACK,
@@ -31,7 +33,7 @@ from bot.live import Live
 from bot.settings import Settings
 from bot.storage import ConversationState, Message, create_engine, create_sessionmaker, migrate
 from bot.storage.message_log import Inbound, MessageLog
-from bot.storage.models import Conversation, HandoffEvent, StaffAccount
+from bot.storage.models import Conversation, HandoffEvent, StaffAccount, StaffSession
 
 STATES = [s.value for s in ConversationState]
 # A Wednesday at 10:00 in Paris (09:00 UTC): advisers are in.
@@ -213,6 +215,48 @@ async def test_waiting_conversations_are_given_back_when_advisers_stop_for_the_d
     world.advance(minutes=6)  # 17:01: closed
     assert await world.handoff.expire_overdue() == 1
     assert world.told() == [ADVISERS_GONE.format(hours=describe_hours_fr(world.handoff.hours))]
+
+
+async def logged_in(world: World, adviser: Adviser) -> None:
+    async with world.sessionmaker() as session:
+        now = world.now[0]
+        session.add(
+            StaffSession(
+                token_hash=uuid.uuid4().hex, account_id=adviser.id, csrf_token="x",
+                created_at=now, last_seen_at=now, expires_at=now + timedelta(days=7),
+            )
+        )
+        await session.commit()
+
+
+async def test_an_advisers_conversations_go_back_to_the_bot_when_their_session_ends(world: World) -> None:
+    await logged_in(world, world.anne)
+    await logged_in(world, world.bruno)
+    annes, brunos = await world.conversation("a"), await world.conversation("b")
+    for conversation, adviser in ((annes, world.anne), (brunos, world.bruno)):
+        await world.handoff.request(conversation, "asked")
+        await world.handoff.take(conversation, adviser)
+    world.delivered.clear()
+    assert await world.handoff.release_absent() == 0, "both are still there"
+
+    world.advance(hours=7)
+    await logged_in(world, world.bruno)  # Bruno keeps working, in a new session
+    world.advance(hours=1, minutes=1)  # Anne's session has been idle for 8 hours
+    assert await world.handoff.release_absent() == 1
+    assert (await world.state(annes), await world.state(brunos)) == ("bot", "agent")
+    [told] = world.delivered
+    assert told.text == ADVISER_GONE and [b["payload"] for b in told.buttons] == ["/request_callback", "/deny"]
+    assert (await world.audit(annes))[-1] == ("released", None)
+
+
+async def test_at_logout_only_that_advisers_conversations_are_released(world: World) -> None:
+    annes, brunos = await world.conversation("a"), await world.conversation("b")
+    for conversation, adviser in ((annes, world.anne), (brunos, world.bruno)):
+        await world.handoff.request(conversation, "asked")
+        await world.handoff.take(conversation, adviser)
+    # Neither has a session left here; at Anne's logout only hers are released, Bruno's wait for the watch.
+    assert await world.handoff.release_absent(world.anne.id) == 1
+    assert (await world.state(annes), await world.state(brunos)) == ("bot", "agent")
 
 
 async def test_replies_need_the_conversation_taken_and_a_text(world: World) -> None:

@@ -108,6 +108,16 @@ async def test_a_confident_message_the_conversation_could_not_follow_is_not_unde
     assert messages[lost].reasons == (NOT_UNDERSTOOD,) and messages[lost].intent == "affirm"
 
 
+async def test_a_fallback_rasa_gave_while_it_misbehaved_is_not_a_misunderstanding(world: World) -> None:
+    # Understood (faq_pge, 0.98), but Rasa lost track of the conversation and answered its fallback (issue 19).
+    stored = await world.log.store_inbound(Inbound("telegram", "a", "c quoi le PGE ?"))
+    fallback = [{"text": "Désolé, je n'ai pas bien compris.", "response": "utter_fallback"}]
+    await world.log.record_answer(stored.message, fallback, intent="faq_pge", confidence=0.98, incident="circuit_breaker")
+    unclear = await world.say("euh le truc", "nlu_fallback", 0.3, response="utter_fallback")
+
+    assert {m.id for m in await world.inbox.candidates()} == {unclear}
+
+
 async def test_a_message_understood_with_low_confidence_before_a_handoff_has_both_reasons(world: World) -> None:
     first = await world.say("bon ben alors on fait comment", "faq_pge", 0.3)
     await world.hand_off()
