@@ -26,8 +26,10 @@ test:
 	@bash scripts/setup.sh --with-browser
 	@$(MAKE) --no-print-directory test-actions test-rasa test-gateway
 
+# The engine environment's tests: the action server (actions/) and the code Rasa loads (engine/).
 test-actions:
 	$(ENGINE)/python -m pytest tests/actions -q -p no:cacheprovider
+	$(ENGINE)/python -m pytest tests/engine -q -p no:cacheprovider
 
 test-rasa: train
 	$(ENGINE)/rasa data validate --data nlu/train --domain domain.yml --config config.yml --fail-on-warnings

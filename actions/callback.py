@@ -12,12 +12,12 @@ from actions.form_support import (
     FIELD_SLOTS,
     ArtisanFormValidation,
     Services,
-    normalize_text,
+    first_match,
     reset_events,
     submit_confirmed,
 )
 from actions.validation import format_french
-from bot.subjects import SUBJECTS
+from bot.shared.subjects import SUBJECTS
 
 __all__ = [
     "ActionSubmitCallback",
@@ -64,20 +64,12 @@ _DIGIT = re.compile(r"\d")
 
 def subject_from_text(text: str) -> Optional[str]:
     """The subject a message names ("rappelez-moi pour le PGE" is faq_pge), or None."""
-    words = normalize_text(text)
-    for subject, pattern in _SUBJECT_PATTERNS:
-        if pattern.search(words):
-            return subject
-    return None
+    return first_match(text, _SUBJECT_PATTERNS)
 
 
 def time_from_text(text: str) -> Optional[str]:
     """The preferred time a message names ("plutôt l'aprem" is afternoon), or None."""
-    words = normalize_text(text)
-    for time, pattern in _TIME_PATTERNS:
-        if pattern.search(words):
-            return time
-    return None
+    return first_match(text, _TIME_PATTERNS)
 
 
 def _plain_answer(value: Any) -> str:

@@ -10,14 +10,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.hours import (
+from bot.shared.french import format_reopening_fr, format_time_fr
+from bot.shared.hours import (
     EXPECTED_CLOSED_DAYS_FORMAT,
     EXPECTED_FORMAT,
     PARIS,
     OpeningHours,
     OpeningHoursError,
-    format_reopening_fr,
-    format_time_fr,
     parse_closed_days,
 )
 

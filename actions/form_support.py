@@ -13,7 +13,7 @@ from abc import abstractmethod
 import json
 import os
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Pattern, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -94,6 +94,15 @@ def normalize_text(text: Optional[str]) -> str:
     from actions.validation.communes import normalize_name
 
     return normalize_name(text or "")
+
+
+def first_match(text: str, patterns: Iterable[Tuple[str, Pattern[str]]]) -> Optional[str]:
+    """The value of the first (value, pattern) whose pattern the message's normalized words match, or None."""
+    words = normalize_text(text)
+    for value, pattern in patterns:
+        if pattern.search(words):
+            return value
+    return None
 
 
 def idempotency_key(kind: str, sender_id: str, values: Mapping[str, Any]) -> str:

@@ -12,7 +12,7 @@ from actions.form_support import (
     FIELD_SLOTS,
     ArtisanFormValidation,
     Services,
-    normalize_text,
+    first_match,
     reset_events,
     submit_confirmed,
 )
@@ -48,22 +48,14 @@ _DELIVERY_WORDS = [
 _DELIVERY_PATTERNS = [(kind, re.compile(rf"\b(?:{words})\b")) for kind, words in _DELIVERY_WORDS]
 
 
-def _first_match(text: str, patterns) -> Optional[str]:
-    words = normalize_text(text)
-    for value, pattern in patterns:
-        if pattern.search(words):
-            return value
-    return None
-
-
 def mask_type_from_text(text: str) -> Optional[str]:
     """The type of masks a message names ("des FFP2", "en tissu"), or None."""
-    return _first_match(text, _MASK_TYPE_PATTERNS)
+    return first_match(text, _MASK_TYPE_PATTERNS)
 
 
 def delivery_from_text(text: str) -> Optional[str]:
     """How the masks reach the chamber, as a message says it ("je les dépose"), or None."""
-    return _first_match(text, _DELIVERY_PATTERNS)
+    return first_match(text, _DELIVERY_PATTERNS)
 
 
 def format_count(number: int) -> str:

@@ -26,11 +26,11 @@ import aiohttp
 
 from bench import burst, switch
 from bench.burst import percentile
-from bot.devstack import channels_env, start_stack, stop_stack
-from bot.fakes.telegram import FakeTelegram
-from bot.fakes.whatsapp import FakeWhatsApp
+from bot.runtime.base_model import current_model
 from bot.settings import ROOT
-from bot.training import current_model
+from tests.support.fakes.telegram import FakeTelegram
+from tests.support.fakes.whatsapp import FakeWhatsApp
+from tests.support.stack import channels_env, start_stack, stop_stack
 
 CONVERSATIONS = [
     ["bonjour", "c quoi le fonds de solidarite", "et le pge ?", "merci", "au revoir"],

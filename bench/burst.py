@@ -5,7 +5,7 @@ Per channel, `conversations` artisans each send `messages` messages, in order, a
 deliveries arrive at `rate` per second in all (by default about twice what Rasa answers on this machine, so
 Rasa is saturated and its backlog grows), each posted at its time whatever the earlier answers. A few updates
 are delivered twice, as platforms do when they miss our answer. The webhook answer time is what the platform
-sees; the reply time runs from the delivery to the reply reaching the platform. The replies reach local fakes of the two platforms (bot/fakes/), in this
+sees; the reply time runs from the delivery to the reply reaching the platform. The replies reach local fakes of the two platforms (tests/support/fakes/), in this
 process, so a reply's arrival time and the webhook's send time share one clock.
 """
 
@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 import aiohttp
 from sqlalchemy import select
 
-from bot.devstack import Stack
-from bot.fakes import telegram as tg
-from bot.fakes import whatsapp as wa
 from bot.storage import Direction, MessageStatus, create_engine, create_sessionmaker
 from bot.storage.models import Message
+from tests.support.fakes import telegram as tg
+from tests.support.fakes import whatsapp as wa
+from tests.support.stack import Stack
 
 SCRIPT = [
     "bonjour",

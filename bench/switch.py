@@ -17,8 +17,8 @@ from pathlib import Path
 import aiohttp
 
 from bench.burst import percentile
-from bot.devstack import Stack
-from bot.replies import ENGINE_FAILED
+from bot.messaging.replies import ENGINE_FAILED
+from tests.support.stack import Stack
 
 SCRIPT = ["bonjour", "c quoi le fonds de solidarite", "et le pge ?", "chomage partiel comment faire", "merci"]
 

@@ -1,4 +1,5 @@
-"""This module contains create_app, the gateway's aiohttp application factory, and its route table."""
+"""This module contains create_app, the gateway's aiohttp application factory: its route table, its
+middlewares, and the cleanup contexts that open and close what it runs on."""
 
 from __future__ import annotations
 
@@ -13,28 +14,34 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import keys
-from bot.channels import PushChannel, json_error, push_channels
+from bot import appkeys
+from bot.channels import PushChannel, push_channels
 from bot.channels.rest import routes as rest_routes
-from bot.conversations import ConversationRouter
-from bot.engine import EngineClient
-from bot.errors import BadMessage
-from bot.handoff import Handoff
-from bot.intake import Intake
-from bot.internal_api import internal_only
-from bot.live import Live
-from bot.internal_api import routes as internal_routes
-from bot.outbox import Outbox
+from bot.desk.artisan_requests import ArtisanRequests
+from bot.desk.canned_answers import CannedAnswers
+from bot.desk.dashboard import Dashboard
+from bot.desk.handoff import Handoff
+from bot.desk.handoff_queue import HandoffQueue
+from bot.desk.handoff_watch import HandoffWatch
+from bot.desk.internal_api import internal_only
+from bot.desk.internal_api import routes as internal_routes
+from bot.desk.live import Live
+from bot.desk.request_desk import RequestDesk
+from bot.errors import Refusal
+from bot.messaging.outbox import Outbox
+from bot.messaging.rasa_client import RasaClient
+from bot.messaging.router import ConversationRouter
 from bot.retrain.answers import LiveAnswers
 from bot.retrain.jobs import TrainingJobs
 from bot.retrain.registry import ModelRegistry, ModelSwitcher
+from bot.runtime.base_model import training_hash
 from bot.settings import Settings
 from bot.staff import Passwords, StaffAccounts, StaffSessions, setup_templates, staff_access
 from bot.staff import routes as staff_routes
-from bot.staff.desk import RequestDesk
 from bot.storage import create_engine, create_sessionmaker, migrate
+from bot.storage.deliveries import DeliveryLog
 from bot.storage.message_log import MessageLog
-from bot.training import training_hash
+from bot.web.json_api import json_error
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +52,15 @@ MAX_BODY_BYTES = 256 * 1024
 
 @web.middleware
 async def errors_as_json(request: web.Request, handler):  # type: ignore[no-untyped-def]
-    """Refused requests answer `{"error": ...}` in French; nothing unexpected leaks a stack trace."""
+    """Refused requests answer `{"error": ...}` in French; nothing unexpected leaks a stack trace.
+
+    The one place where a Refusal (bot.errors) raised by a JSON handler becomes its answer; the staff pages
+    that answer in HTML show the refusal's message on the page instead, before it gets here.
+    """
     try:
         return await handler(request)
-    except BadMessage as exc:
-        return json_error(exc.status, exc.user_message)
+    except Refusal as exc:
+        return json_error(exc.status, exc.message)
     except web.HTTPRequestEntityTooLarge:
         return json_error(413, "Le message est trop long.")
     except web.HTTPException:
@@ -60,29 +71,30 @@ async def errors_as_json(request: web.Request, handler):  # type: ignore[no-unty
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[keys.SETTINGS]
+    """The database, migrated, and the stores every part reads and writes through."""
+    settings = app[appkeys.SETTINGS]
     await asyncio.to_thread(migrate, settings.database_url)
-    engine = create_engine(settings.database_url)
-    app[keys.DATABASE] = engine
-    app[keys.MESSAGE_LOG] = MessageLog(create_sessionmaker(engine))
-    app[keys.INTAKE] = Intake(create_sessionmaker(engine), settings)
+    database = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(database)
+    app[appkeys.DATABASE] = database
+    app[appkeys.MESSAGE_LOG] = MessageLog(sessionmaker)
+    app[appkeys.DELIVERY_LOG] = DeliveryLog(sessionmaker)
+    app[appkeys.ARTISAN_REQUESTS] = ArtisanRequests(sessionmaker, settings)
+    app[appkeys.REQUEST_DESK] = RequestDesk(sessionmaker, settings.clock)
+    app[appkeys.DASHBOARD] = Dashboard(sessionmaker, settings.clock)
+    app[appkeys.HANDOFF_QUEUE] = HandoffQueue(sessionmaker, settings.clock)
+    app[appkeys.CANNED_ANSWERS] = CannedAnswers(sessionmaker)
+    app[appkeys.STAFF_ACCOUNTS] = StaffAccounts.from_settings(sessionmaker, app[appkeys.PASSWORDS], settings)
+    app[appkeys.STAFF_SESSIONS] = StaffSessions.from_settings(sessionmaker, settings)
     yield
-    await engine.dispose()
+    await database.dispose()
 
 
-async def staff_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[keys.SETTINGS]
-    sessionmaker = create_sessionmaker(app[keys.DATABASE])
-    app[keys.STAFF_ACCOUNTS] = StaffAccounts.from_settings(sessionmaker, app[keys.PASSWORDS], settings)
-    app[keys.STAFF_SESSIONS] = StaffSessions.from_settings(sessionmaker, settings)
-    app[keys.STAFF_DESK] = RequestDesk(sessionmaker, settings.clock)
-    yield
-
-
-async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[keys.SETTINGS]
+async def rasa_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The client of Rasa and the action server, on its own HTTP session."""
+    settings = app[appkeys.SETTINGS]
     async with aiohttp.ClientSession() as session:
-        app[keys.ENGINE] = EngineClient(
+        app[appkeys.RASA] = RasaClient(
             session,
             settings.rasa_url,
             settings.actions_url,
@@ -93,45 +105,46 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The router, the outbox it feeds, and the push channels; then both resume what a stop left unfinished.
+    """The router, the outbox it feeds, the hand-off and its watch, and the push channels; then the router and
+    the outbox resume what a stop left unfinished.
 
     Channels connect (clients opened, webhook registered, polling started) before the outbox resumes sending
     through them, and disconnect only after the router and the outbox have stopped.
     """
-    settings = app[keys.SETTINGS]
-    live = app[keys.LIVE]
-    outbox = Outbox(app[keys.MESSAGE_LOG], app[keys.CHANNELS], on_delivery=live.delivery)
-    handoff = Handoff(
-        create_sessionmaker(app[keys.DATABASE]), app[keys.MESSAGE_LOG], app[keys.ENGINE], live, settings, outbox.enqueue
-    )
-    answers = LiveAnswers(create_sessionmaker(app[keys.DATABASE]), settings.project_dir, settings.clock)
+    settings = app[appkeys.SETTINGS]
+    live = app[appkeys.LIVE]
+    sessionmaker = create_sessionmaker(app[appkeys.DATABASE])
+    outbox = Outbox(app[appkeys.DELIVERY_LOG], app[appkeys.CHANNELS], on_delivery=live.delivery)
+    handoff = Handoff(sessionmaker, app[appkeys.MESSAGE_LOG], app[appkeys.RASA], live, settings, outbox.enqueue)
+    watch = HandoffWatch(handoff, sessionmaker, settings)
+    answers = LiveAnswers(sessionmaker, settings.project_dir, settings.clock)
     await answers.load()
-    app[keys.ANSWERS] = answers
     router = ConversationRouter(
-        app[keys.MESSAGE_LOG],
-        app[keys.ENGINE],
+        app[appkeys.MESSAGE_LOG],
+        app[appkeys.RASA],
         max_message_chars=settings.max_message_chars,
         concurrency=settings.engine_concurrency,
         deliver=outbox.enqueue,
         handoff=handoff,
         answers=answers,
     )
-    app[keys.OUTBOX], app[keys.ROUTER], app[keys.HANDOFF] = outbox, router, handoff
+    app[appkeys.OUTBOX], app[appkeys.ROUTER], app[appkeys.HANDOFF] = outbox, router, handoff
+    app[appkeys.HANDOFF_WATCH], app[appkeys.ANSWERS] = watch, answers
     started: list[PushChannel] = []
-    watch: asyncio.Task[None] | None = None
+    watching: asyncio.Task[None] | None = None
     try:
-        for channel in app[keys.CHANNELS]:
+        for channel in app[appkeys.CHANNELS]:
             await channel.start(app)
             started.append(channel)
             logger.info("Channel %s is on", channel.name)
         await outbox.recover()
         await router.recover()
-        watch = asyncio.create_task(watch_waiting(handoff, settings.handoff_check_seconds), name="handoff-watch")
+        watching = asyncio.create_task(watch.run(), name="handoff-watch")
         yield
     finally:
-        if watch is not None:
-            watch.cancel()
-            await asyncio.gather(watch, return_exceptions=True)  # a check under way ends before the database closes
+        if watching is not None:
+            watching.cancel()
+            await asyncio.gather(watching, return_exceptions=True)  # a check under way ends before the database closes
         await router.close()
         await outbox.close()
         for channel in reversed(started):
@@ -140,33 +153,21 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def retrain_ctx(app: web.Application) -> AsyncIterator[None]:
     """The model registry, the watch that keeps Rasa on the active model, and the training jobs."""
-    settings = app[keys.SETTINGS]
-    sessionmaker = create_sessionmaker(app[keys.DATABASE])
+    settings = app[appkeys.SETTINGS]
+    sessionmaker = create_sessionmaker(app[appkeys.DATABASE])
     registry = ModelRegistry(sessionmaker)
-    engine = app[keys.ENGINE]
+    rasa = app[appkeys.RASA]
     switcher = ModelSwitcher(
-        registry, engine.loaded_model, engine.load_model,
+        registry, rasa.loaded_model, rasa.load_model,
         training_hash=lambda: training_hash(settings.project_dir), models_dir=settings.models_dir,
     )
     jobs = TrainingJobs(sessionmaker, settings, registry)
-    app[keys.REGISTRY], app[keys.SWITCHER], app[keys.JOBS] = registry, switcher, jobs
+    app[appkeys.REGISTRY], app[appkeys.SWITCHER], app[appkeys.JOBS] = registry, switcher, jobs
     await jobs.recover()
     switcher.start(settings.model_check_seconds)
     yield
     await switcher.close()
     await jobs.close()
-
-
-async def watch_waiting(handoff: Handoff, every: float) -> None:
-    """No conversation waits forever unseen: hand back to the bot those past the maximum wait or the hours,
-    and those whose adviser's session ended (idle, expired, account disabled)."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await handoff.expire_overdue()
-            await handoff.release_absent()
-        except Exception:
-            logger.exception("Checking the conversations waiting for an adviser failed")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -175,13 +176,13 @@ async def healthz(request: web.Request) -> web.Response:
 
     async def database_up() -> bool:
         try:
-            async with app[keys.DATABASE].connect() as connection:
+            async with app[appkeys.DATABASE].connect() as connection:
                 await connection.execute(text("SELECT 1"))
             return True
         except (SQLAlchemyError, OSError):
             return False
 
-    database, engine = await asyncio.gather(database_up(), app[keys.ENGINE].status())
+    database, engine = await asyncio.gather(database_up(), app[appkeys.RASA].status())
     parts = {
         "gateway": "up",
         "database": "up" if database else "down",
@@ -207,17 +208,17 @@ async def freeze_startup_objects(_: web.Application) -> None:
 
 async def close_consoles(app: web.Application) -> None:
     """Advisers' console websockets would hold the stop for seconds: they are told to go first."""
-    app[keys.LIVE].close()
+    app[appkeys.LIVE].close()
 
 
 def create_app(settings: Settings) -> web.Application:
     settings.require_engine_token()
     app = web.Application(middlewares=[errors_as_json, internal_only, staff_access], client_max_size=MAX_BODY_BYTES)
-    app[keys.SETTINGS] = settings
-    app[keys.PASSWORDS] = Passwords()
-    app[keys.LIVE] = Live()
-    app[keys.CHANNELS] = channels = push_channels(settings)
-    app.cleanup_ctx.extend([database_ctx, staff_ctx, engine_ctx, message_path_ctx, retrain_ctx])
+    app[appkeys.SETTINGS] = settings
+    app[appkeys.PASSWORDS] = Passwords()
+    app[appkeys.LIVE] = Live()
+    app[appkeys.CHANNELS] = channels = push_channels(settings)
+    app.cleanup_ctx.extend([database_ctx, rasa_ctx, message_path_ctx, retrain_ctx])
     app.on_startup.append(freeze_startup_objects)
     app.on_shutdown.append(close_consoles)
     setup_templates(app)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.errors import ConfigurationError
-from bot.hours import (
+from bot.shared.hours import (
     EXPECTED_CLOSED_DAYS_FORMAT,
     EXPECTED_FORMAT,
     OpeningHours,

@@ -2,11 +2,12 @@
 
 The stack (`crisisbot run`: action server, Rasa, gateway) starts once per test session, on free ports and a
 database of its own, with the model `make test` trained; every test that needs Rasa uses it. Its Telegram and
-WhatsApp channels are on, pointed at local fakes of the two platforms' HTTP APIs (bot/fakes/).
+WhatsApp channels are on, pointed at local fakes of the two platforms' HTTP APIs (tests/support/fakes/).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
@@ -17,10 +18,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 from playwright.async_api import Browser, async_playwright
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.devstack import Stack, channels_env, start_stack, stop_stack
-from bot.fakes.telegram import FakeTelegram
-from bot.fakes.whatsapp import FakeWhatsApp
+from bot.storage import create_engine, create_sessionmaker, migrate
+from bot.storage.deliveries import DeliveryLog
+from bot.storage.message_log import MessageLog
+from tests.support.fakes.telegram import FakeTelegram
+from tests.support.fakes.whatsapp import FakeWhatsApp
+from tests.support.stack import Stack, channels_env, start_stack, stop_stack
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -73,6 +78,27 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
         yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def sessionmaker(database_url: str) -> AsyncIterator[async_sessionmaker]:
+    """Sessions on a migrated, empty database (SQLite and PostgreSQL, as `database_url` gives)."""
+    await asyncio.to_thread(migrate, database_url)
+    engine = create_engine(database_url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def log(sessionmaker: async_sessionmaker) -> MessageLog:
+    """The message log on that database."""
+    return MessageLog(sessionmaker)
+
+
+@pytest.fixture
+def deliveries(sessionmaker: async_sessionmaker) -> DeliveryLog:
+    """The delivery side of the message log on that database."""
+    return DeliveryLog(sessionmaker)
 
 
 @pytest.fixture

@@ -1,15 +1,15 @@
 """The channels artisans write on: one module per platform, each turning its requests into `Inbound` messages.
 
 The web chat (`rest`) answers in the same HTTP request; Telegram and WhatsApp are push channels
-(`base.PushChannel`): their webhooks only store, and the outbox sends the replies.
+(`base.PushChannel`): their webhooks only store (`inbound.accept`), and the outbox sends the replies.
 """
 
 from __future__ import annotations
 
-from bot.channels.base import PushChannel, json_error
+from bot.channels.base import PushChannel
 from bot.settings import Settings
 
-__all__ = ["PushChannel", "json_error", "push_channels"]
+__all__ = ["PushChannel", "push_channels"]
 
 
 def push_channels(settings: Settings) -> list[PushChannel]:

@@ -13,11 +13,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import keys
-from bot.channels.base import clean_text, read_json_object
+from bot import appkeys
+from bot.channels.text import clean_text
 from bot.errors import BadMessage
 from bot.storage import Direction, Message, MessageStatus
 from bot.storage.message_log import Inbound
+from bot.web.json_api import read_json_object
 
 CHANNEL = "rest"
 MAX_ID_CHARS = 128
@@ -72,14 +73,14 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     """Store the web chat's message, wait for the bot's answer, and return it."""
     app = request.app
     inbound = parse_inbound(await read_json_object(request))
-    log, router = app[keys.MESSAGE_LOG], app[keys.ROUTER]
+    log, router = app[appkeys.MESSAGE_LOG], app[appkeys.ROUTER]
     async with router.arrival(inbound.channel, inbound.external_id):
         stored = await log.store_inbound(inbound)
         if stored.is_new:
             answer = router.submit(stored.message, stored.conversation.state)
         else:
             answer = router.answer_of(stored.message.id)
-    timeout = app[keys.SETTINGS].reply_timeout
+    timeout = app[appkeys.SETTINGS].reply_timeout
     with router.waiting(stored.message.id):
         if answer is not None:
             try:
@@ -103,14 +104,14 @@ async def history(request: web.Request) -> web.Response:
     """
     sender = _sender(request.query.get("sender"))
     after = _after(request.query.get("after"))
-    log = request.app[keys.MESSAGE_LOG]
+    log = request.app[appkeys.MESSAGE_LOG]
     conversation = await log.find_conversation(CHANNEL, sender)
     messages = await log.transcript(conversation.id, after=after) if conversation else []
     messages = messages[-HISTORY_LIMIT:]
     outbound = [m for m in messages if m.direction == Direction.OUT]
     was_pending = {m.id for m in outbound if m.status == MessageStatus.PENDING}
     await log.mark_sent(outbound)
-    live = request.app[keys.LIVE]
+    live = request.app[appkeys.LIVE]
     for m in outbound:
         if m.id in was_pending and m.status == MessageStatus.SENT:
             live.delivery(m)

@@ -15,186 +15,41 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
+from bot.errors import RetrainRefused
+from bot.retrain.answer_content import (
+    AnswerChange,
+    AnswerContent,
+    AnswerView,
+    Editable,
+    buttons_of,
+    read_domain_answers,
+    readable,
+    validated,
+)
 from bot.retrain.audit import Actor, record
+from bot.shared.french import PARIS
+from bot.shared.subjects import SUBJECTS
 from bot.storage.models import AdminIntent, Answer, AnswerVersion, StaffAccount
-from bot.subjects import SUBJECTS
 
 logger = logging.getLogger(__name__)
 
 # The key of a bot message naming the response it came from (set by engine/gateway_channel.py).
 RESPONSE_KEY = "response"
-FAQ_PREFIX = "utter_faq_"
 RESPONSE_PREFIX = "utter_"
 # Rows another component writes (the inbox creating a new intent's answer) appear after at most this long.
 MAX_AGE = timedelta(seconds=30)
-MAX_TEXT_CHARS = 4000
-MAX_BUTTONS = 10
-MAX_BUTTON_TITLE_CHARS = 40
-MAX_BUTTON_PAYLOAD_CHARS = 200
-PARIS = ZoneInfo("Europe/Paris")
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)
 
 UNKNOWN_RESPONSE = "Cette réponse n’existe pas ou ne se modifie pas ici."
 UNKNOWN_VERSION = "Cette version de la réponse n’existe pas."
-
-
-def french_date(day: date) -> str:
-    """`3 décembre 2020`, `1er mars 2021`."""
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def updated_on_line(day: date) -> str:
-    return f"Mis à jour le {french_date(day)}."
-
-
-@dataclass(frozen=True)
-class AnswerContent:
-    """What the artisan reads: the text, the buttons ([{"title", "payload"}]) and the "updated on" date."""
-
-    text: str
-    buttons: tuple[tuple[str, str], ...] = ()
-    updated_on: date | None = None
-
-    @property
-    def button_dicts(self) -> list[dict[str, str]]:
-        return [{"title": title, "payload": payload} for title, payload in self.buttons]
-
-    def message_text(self) -> str:
-        if self.updated_on is None:
-            return self.text
-        return f"{self.text}\n\n{updated_on_line(self.updated_on)}"
-
-
-@dataclass(frozen=True)
-class AnswerView:
-    """One editable answer as the admins' list shows it."""
-
-    response: str
-    intent: str
-    title: str
-    current: AnswerContent
-    # False: the domain's text (or, for a new intent, no answer yet).
-    edited: bool
-    # The domain's text ("" for a new intent's answer).
-    default: AnswerContent
-    updated_by: str | None = None
-    updated_at: datetime | None = None
-
-    @property
-    def text(self) -> str:
-        return self.current.text
-
-    @property
-    def buttons(self) -> list[dict[str, str]]:
-        return self.current.button_dicts
-
-    @property
-    def updated_on(self) -> date | None:
-        return self.current.updated_on
-
-
-@dataclass(frozen=True)
-class AnswerChange:
-    """One saved version of an answer, with who saved it (their e-mail; None from outside the staff pages)."""
-
-    id: int
-    response: str
-    content: AnswerContent
-    editor: str | None
-    changed_at: datetime
-
-    @property
-    def text(self) -> str:
-        return self.content.text
-
-    @property
-    def buttons(self) -> list[dict[str, str]]:
-        return self.content.button_dicts
-
-    @property
-    def updated_on(self) -> date | None:
-        return self.content.updated_on
-
-
-@dataclass(frozen=True)
-class _Editable:
-    intent: str
-    title: str
-    default: AnswerContent
-
-
-def _buttons_of(raw: Any) -> tuple[tuple[str, str], ...]:
-    if not isinstance(raw, list):
-        return ()
-    return tuple(
-        (str(b.get("title") or ""), str(b.get("payload") or ""))
-        for b in raw
-        if isinstance(b, dict)
-    )
-
-
-def read_domain_answers(project_dir: Path) -> dict[str, AnswerContent]:
-    """The domain's `utter_faq_*` responses (their first variation), in the domain's order. Blocking."""
-    domain = project_dir / "domain.yml"
-    files = sorted(domain.rglob("*.yml")) if domain.is_dir() else [domain]
-    answers: dict[str, AnswerContent] = {}
-    for path in files:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for name, variations in (data.get("responses") or {}).items():
-            if not name.startswith(FAQ_PREFIX) or not variations or not isinstance(variations[0], dict):
-                continue
-            first = variations[0]
-            answers[name] = AnswerContent(str(first.get("text") or ""), _buttons_of(first.get("buttons")))
-    return answers
-
-
-def _readable(intent: str) -> str:
-    words = intent.removeprefix("faq_").replace("_", " ").strip()
-    return words[:1].upper() + words[1:]
-
-
-def _clean_buttons(buttons: Iterable[dict[str, str]]) -> tuple[tuple[str, str], ...]:
-    cleaned = []
-    for number, button in enumerate(buttons, start=1):
-        title = " ".join(str(button.get("title") or "").split())
-        payload = str(button.get("payload") or "").strip()
-        if not title:
-            raise ValueError(f"Bouton {number} : le titre est vide.")
-        if len(title) > MAX_BUTTON_TITLE_CHARS:
-            raise ValueError(f"Bouton {number} : le titre dépasse {MAX_BUTTON_TITLE_CHARS} caractères.")
-        if not payload:
-            raise ValueError(f"Bouton {number} : ce qu’il envoie (après « | ») est vide.")
-        if len(payload) > MAX_BUTTON_PAYLOAD_CHARS or "\n" in payload:
-            raise ValueError(f"Bouton {number} : ce qu’il envoie dépasse {MAX_BUTTON_PAYLOAD_CHARS} caractères.")
-        cleaned.append((title, payload))
-    if len(cleaned) > MAX_BUTTONS:
-        raise ValueError(f"Une réponse a au plus {MAX_BUTTONS} boutons.")
-    return tuple(cleaned)
-
-
-def validated(text: str, buttons: Iterable[dict[str, str]], updated_on: date | None) -> AnswerContent:
-    """The content as saved, or ValueError with what to fix, in French."""
-    text = "\n".join(line.rstrip() for line in (text or "").replace("\r\n", "\n").split("\n")).strip()
-    if not text:
-        raise ValueError("Le texte de la réponse est vide.")
-    if len(text) > MAX_TEXT_CHARS:
-        raise ValueError(f"Le texte dépasse {MAX_TEXT_CHARS} caractères ({len(text)}).")
-    return AnswerContent(text, _clean_buttons(buttons), updated_on)
 
 
 class LiveAnswers:
@@ -223,7 +78,7 @@ class LiveAnswers:
         async with self._sessionmaker() as session:
             rows = await session.scalars(select(Answer))
             self._live = {
-                row.response: AnswerContent(row.text, _buttons_of(row.buttons), row.updated_on) for row in rows
+                row.response: AnswerContent(row.text, buttons_of(row.buttons), row.updated_on) for row in rows
             }
         self._loaded_at = self._clock() if generation == self._generation else None
 
@@ -273,20 +128,20 @@ class LiveAnswers:
         """Today in the chamber's time zone: the default "updated on" date."""
         return self._clock().astimezone(PARIS).date()
 
-    async def _editable(self) -> dict[str, _Editable]:
+    async def _editable(self) -> dict[str, Editable]:
         if self._defaults is None:
             await self.load()
         assert self._defaults is not None
         editable = {}
         for name, default in self._defaults.items():
             intent = name.removeprefix(RESPONSE_PREFIX)
-            editable[name] = _Editable(intent, SUBJECTS.get(intent) or _readable(intent), default)
+            editable[name] = Editable(intent, SUBJECTS.get(intent) or readable(intent), default)
         async with self._sessionmaker() as session:
             intents = await session.scalars(select(AdminIntent).order_by(AdminIntent.title, AdminIntent.name))
             for intent in intents:
                 editable.setdefault(
                     RESPONSE_PREFIX + intent.name,
-                    _Editable(intent.name, intent.title or _readable(intent.name), AnswerContent("")),
+                    Editable(intent.name, intent.title or readable(intent.name), AnswerContent("")),
                 )
         return editable
 
@@ -306,7 +161,7 @@ class LiveAnswers:
         for response, e in editable.items():
             if response in saved:
                 answer, email = saved[response]
-                content = AnswerContent(answer.text, _buttons_of(answer.buttons), answer.updated_on)
+                content = AnswerContent(answer.text, buttons_of(answer.buttons), answer.updated_on)
                 views.append(
                     AnswerView(response, e.intent, e.title, content, True, e.default, email, answer.updated_at)
                 )
@@ -336,7 +191,7 @@ class LiveAnswers:
             AnswerChange(
                 version.id,
                 version.response,
-                AnswerContent(version.text, _buttons_of(version.buttons), version.updated_on),
+                AnswerContent(version.text, buttons_of(version.buttons), version.updated_on),
                 email,
                 version.changed_at,
             )
@@ -353,19 +208,19 @@ class LiveAnswers:
     ) -> None:
         """Make this the answer's live version, from the next message on; kept in the history and the audit."""
         if response not in await self._editable():
-            raise ValueError(UNKNOWN_RESPONSE)
+            raise RetrainRefused(404, UNKNOWN_RESPONSE)
         content = validated(text, buttons, updated_on)
         await self._write(response, content, actor, "edit_answer", None)
 
     async def restore(self, response: str, version_id: int, actor: Actor) -> None:
         """Make an earlier version the live one again (recorded as a new version)."""
         if response not in await self._editable():
-            raise ValueError(UNKNOWN_RESPONSE)
+            raise RetrainRefused(404, UNKNOWN_RESPONSE)
         async with self._sessionmaker() as session:
             version = await session.get(AnswerVersion, version_id)
         if version is None or version.response != response:
-            raise ValueError(UNKNOWN_VERSION)
-        content = AnswerContent(version.text, _buttons_of(version.buttons), version.updated_on)
+            raise RetrainRefused(404, UNKNOWN_VERSION)
+        content = AnswerContent(version.text, buttons_of(version.buttons), version.updated_on)
         await self._write(response, content, actor, "restore_answer", f"version {version_id} rétablie")
 
     async def _write(self, response: str, content: AnswerContent, actor: Actor, action: str, detail: str | None) -> None:

@@ -28,10 +28,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.processes import background_child
+from bot.errors import EvaluationFailed
 from bot.retrain.export import Example
+from bot.runtime.processes import background_child
+from bot.runtime.rasa_env import engine_environment
 from bot.settings import Settings
-from bot.training import engine_environment
 
 __all__ = [
     "EvaluationFailed",
@@ -50,14 +51,6 @@ TOP_CONFUSIONS = 10
 EPSILON = 1e-9
 # The longest output line read from the evaluator (a Python traceback's line can be long).
 STREAM_LIMIT = 1 << 20
-
-
-class EvaluationFailed(Exception):
-    """The models could not be evaluated; the message (French) is what the admin reads."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # ------------------------------------------------------------------------------------------ scores

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.training import RASA_VERSION
+from bot.runtime.rasa_env import RASA_VERSION
 
 __all__ = [
     "Example",

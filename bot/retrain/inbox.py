@@ -12,29 +12,25 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.handoff import Handoff
+from bot.desk.handoff_queue import artisan_names
+from bot.errors import RetrainRefused
 from bot.retrain.audit import Actor, record
-from bot.retrain.export import domain_intents, nlu_examples
+from bot.retrain.export import nlu_examples
 from bot.retrain.grouping import Background, group
+from bot.retrain.intents import FALLBACK_INTENT, AdminIntents
 from bot.retrain.masking import mask
 from bot.settings import Settings
 from bot.storage.models import (
-    AdminIntent,
-    Answer,
-    AnswerVersion,
     Author,
     Direction,
     EngineIncident,
@@ -47,17 +43,12 @@ from bot.storage.models import (
 
 logger = logging.getLogger(__name__)
 
-PARIS = ZoneInfo("Europe/Paris")
 
 LOW_CONFIDENCE = "confiance faible"
 NOT_UNDERSTOOD = "non compris"
 BEFORE_HANDOFF = "avant transfert"
 REASONS = (NOT_UNDERSTOOD, LOW_CONFIDENCE, BEFORE_HANDOFF)
 
-FALLBACK_INTENT = "nlu_fallback"
-# Intents an admin never labels to: Rasa's own fallback, and `inform`, whose examples carry the entities a
-# form needs (a label has none).
-TECHNICAL_INTENTS = frozenset({FALLBACK_INTENT, "inform"})
 # What the assistant answers when it did not understand (actions/fallback.py): after nlu_fallback, and when
 # Rasa's dialogue policies could not choose what to do although the intent was confident (core fallback).
 FALLBACK_RESPONSES = ("utter_fallback", "utter_fallback_repeated", "utter_fallback_handoff")
@@ -65,19 +56,10 @@ FALLBACK_RESPONSES = ("utter_fallback", "utter_fallback_repeated", "utter_fallba
 HANDOFF_INTENTS = ("human_handoff", "distress")
 # One labelled example in this many is kept aside for evaluation.
 HELDOUT_EVERY = 5
-INTENT_NAME_MAX = 48
-TITLE_MAX = 120
-ANSWER_MAX = 4000
 
 UNKNOWN_INTENT = "L’intention « {} » n’existe pas : choisissez-en une dans la liste."
 NO_MESSAGE = "Cochez au moins un message."
 NO_INTENT = "Choisissez une intention."
-NO_TITLE = "Donnez un titre à la nouvelle intention."
-TITLE_TOO_LONG = f"Le titre ne doit pas dépasser {TITLE_MAX} caractères."
-NO_ANSWER = "Écrivez la réponse que l’assistant donnera à cette question."
-ANSWER_TOO_LONG = f"La réponse ne doit pas dépasser {ANSWER_MAX} caractères."
-TITLE_WITHOUT_LETTERS = "Le titre doit contenir des lettres ou des chiffres."
-INTENT_EXISTS = "L’intention « {} » existe déjà : choisissez-la dans la liste ou changez le titre."
 UNKNOWN_LABEL = "Cette étiquette n’existe plus."
 
 
@@ -134,18 +116,6 @@ class _Candidate:
     reasons: set[str] = field(default_factory=set)
 
 
-def slug(title: str) -> str:
-    """ASCII, lower case, words joined by underscores: "Masques gratuits ?" → "masques_gratuits"."""
-    decomposed = unicodedata.normalize("NFKD", title.lower())
-    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_text).strip("_")
-
-
-def intent_name(title: str) -> str:
-    """The intent an admin's title makes: "faq_" and the title's slug, at most 48 characters."""
-    return ("faq_" + slug(title))[:INTENT_NAME_MAX].rstrip("_")
-
-
 def _background(project_dir: Path) -> Background:
     """How common each word is in what the bot is trained on (nlu/train), for grouping: read once per version."""
     files = sorted((project_dir / "nlu" / "train").rglob("*.yml"))
@@ -174,6 +144,7 @@ class Inbox:
     def __init__(self, sessionmaker: async_sessionmaker, settings: Settings) -> None:
         self._sessionmaker = sessionmaker
         self._settings = settings
+        self._intents = AdminIntents(sessionmaker, settings)
 
     # --- The inbox ---------------------------------------------------------------------------------------------
 
@@ -200,7 +171,7 @@ class Inbox:
             chosen = sorted(
                 (c for c in found.values() if _is_text(c.message)), key=lambda c: c.message.id, reverse=True
             )[:limit]
-            names = await Handoff.display_names(session, sorted({c.message.conversation_id for c in chosen}))
+            names = await artisan_names(session, sorted({c.message.conversation_id for c in chosen}))
         return [
             InboxMessage(
                 id=c.message.id,
@@ -287,15 +258,15 @@ class Inbox:
     async def label(self, message_ids: list[int], *, intent: str | None, ignore: bool = False, actor: Actor) -> int:
         """Label these messages with `intent` (or ignore them); how many were labelled (labelled ones are skipped)."""
         if not message_ids:
-            raise ValueError(NO_MESSAGE)
+            raise RetrainRefused(400, NO_MESSAGE)
         if ignore:
             intent = None
         else:
             intent = (intent or "").strip()
             if not intent:
-                raise ValueError(NO_INTENT)
-            if intent not in await self.intents():
-                raise ValueError(UNKNOWN_INTENT.format(intent))
+                raise RetrainRefused(400, NO_INTENT)
+            if intent not in await self._intents.names():
+                raise RetrainRefused(400, UNKNOWN_INTENT.format(intent))
         for attempt in range(2):
             try:
                 return await self._label(sorted(set(message_ids)), intent, actor)
@@ -322,7 +293,7 @@ class Inbox:
             )
             if not messages:
                 return 0
-            names = await Handoff.display_names(session, sorted({m.conversation_id for m in messages}))
+            names = await artisan_names(session, sorted({m.conversation_id for m in messages}))
             kind = LabelKind.IGNORE if intent is None else LabelKind.INTENT
             keep_aside = kind == LabelKind.INTENT and len(messages) >= HELDOUT_EVERY
             for position, message in enumerate(messages, start=1):
@@ -348,7 +319,7 @@ class Inbox:
         async with self._sessionmaker() as session:
             label = await session.get(InboxLabel, label_id)
             if label is None:
-                raise ValueError(UNKNOWN_LABEL)
+                raise RetrainRefused(404, UNKNOWN_LABEL)
             await session.delete(label)
             record(session, actor, "unlabel", label.intent or "ignoré", f"message {label.message_id}")
             await session.commit()
@@ -393,64 +364,6 @@ class Inbox:
                 .order_by(InboxLabel.id)
             )
             return [(text, intent) for text, intent in rows if intent]
-
-    # --- Intents -----------------------------------------------------------------------------------------------
-
-    async def intents(self) -> list[str]:
-        """Every intent an admin may label to: the domain's (technical ones apart) and the admins' own."""
-        known = {name for name in domain_intents(self._settings.project_dir) if name not in TECHNICAL_INTENTS}
-        known.update(intent.name for intent in await self.admin_intents())
-        return sorted(known)
-
-    async def admin_intents(self) -> list[AdminIntent]:
-        async with self._sessionmaker() as session:
-            return list(await session.scalars(select(AdminIntent).order_by(AdminIntent.created_at, AdminIntent.name)))
-
-    async def create_intent(
-        self, title: str, answer: str, actor: Actor, *, buttons: list[dict[str, str]] | None = None
-    ) -> str:
-        """Create an intent from its title, with its live French answer `utter_<name>`; its name."""
-        title, answer = (title or "").strip(), (answer or "").strip()
-        if not title:
-            raise ValueError(NO_TITLE)
-        if len(title) > TITLE_MAX:
-            raise ValueError(TITLE_TOO_LONG)
-        if not answer:
-            raise ValueError(NO_ANSWER)
-        if len(answer) > ANSWER_MAX:
-            raise ValueError(ANSWER_TOO_LONG)
-        name = intent_name(title)
-        if name == "faq":
-            raise ValueError(TITLE_WITHOUT_LETTERS)
-        if name in domain_intents(self._settings.project_dir):
-            raise ValueError(INTENT_EXISTS.format(name))
-        response = "utter_" + name
-        today = self._settings.clock().astimezone(PARIS).date()
-        try:
-            async with self._sessionmaker() as session:
-                if await session.get(AdminIntent, name) is not None or await session.get(Answer, response) is not None:
-                    raise ValueError(INTENT_EXISTS.format(name))
-                session.add(AdminIntent(name=name, title=title, account_id=actor.account_id))
-                # The intent first: the answer rows' flush must not run before the row they belong with.
-                await session.flush()
-                session.add(
-                    Answer(
-                        response=response, text=answer, buttons=list(buttons or []), updated_on=today,
-                        account_id=actor.account_id,
-                    )
-                )
-                session.add(
-                    AnswerVersion(
-                        response=response, text=answer, buttons=list(buttons or []), updated_on=today,
-                        account_id=actor.account_id,
-                    )
-                )
-                record(session, actor, "create_intent", name, title)
-                await session.commit()
-        except IntegrityError:
-            raise ValueError(INTENT_EXISTS.format(name)) from None
-        logger.info("%s created the intent %s", actor.name, name)
-        return name
 
 
 def _names(name: str | None) -> list[str]:

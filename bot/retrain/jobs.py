@@ -21,98 +21,37 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.processes import background_child
+from bot.errors import EvaluationFailed, JobBusy, JobFailed
 from bot.retrain import audit
 from bot.retrain.audit import Actor
-from bot.retrain.evaluation import EvaluationFailed, report, run_evaluation, score
+from bot.retrain.evaluation import report, run_evaluation, score
 from bot.retrain.export import NewIntent, build_training_data, evaluation_set, evaluation_set_hash
 from bot.retrain.inbox import Inbox
+from bot.retrain.intents import AdminIntents
+from bot.retrain.job_log import JobLog
 from bot.retrain.registry import ModelRegistry
+from bot.runtime.processes import background_child
+from bot.runtime.rasa_env import engine_environment, rasa_executable
 from bot.settings import Settings
+from bot.shared.french import PARIS
 from bot.storage.models import Answer, JobStatus, TrainingJob, utcnow
-from bot.training import engine_environment, rasa_executable
 
 logger = logging.getLogger(__name__)
 
-PARIS = ZoneInfo("Europe/Paris")
 LOG_FLUSH_SECONDS = 1.0
-# The log kept for a job: its end, where the outcome is.
-MAX_LOG_CHARS = 200_000
 BUSY = "Un entraînement ou une évaluation est déjà en cours : attendez qu'il se termine."
 # Models never put live whose files are kept (the newest); older ones lose their file (about 20 MB each) after
 # a training. A model that was live once keeps its file, for rollback.
 KEEP_UNUSED = 5
 
 
-class JobBusy(Exception):
-    def __init__(self, message: str = BUSY) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class JobFailed(Exception):
-    """A step of a job failed; the message is what the admin reads."""
-
-
-class JobLog:
-    """The growing log of one job: lines, where a progress bar's carriage returns rewrite the last line."""
-
-    def __init__(self, echo: Callable[[str], None] | None = None) -> None:
-        self.lines: list[str] = []
-        self._partial = ""
-        self._rewrite = False
-        self._echo = echo
-        self.changed = False
-
-    def feed(self, chunk: str) -> None:
-        text = self._partial + chunk
-        self._partial = ""
-        for piece, end in _pieces(text):
-            if end == "":
-                self._partial = piece
-                break
-            self._line(piece, rewrite_next=end == "\r")
-        self.changed = True
-
-    def say(self, line: str) -> None:
-        self._line(line, rewrite_next=False)
-        self.changed = True
-
-    def _line(self, line: str, *, rewrite_next: bool) -> None:
-        line = line.rstrip()
-        if self._rewrite and self.lines:
-            self.lines[-1] = line
-        elif line or not rewrite_next:
-            self.lines.append(line)
-        else:
-            return
-        if self._echo is not None and not rewrite_next:
-            self._echo(line)  # a finished line; a progress bar only once it is done
-        self._rewrite = rewrite_next
-
-    def text(self) -> str:
-        whole = "\n".join(self.lines + ([self._partial] if self._partial else []))
-        return whole[-MAX_LOG_CHARS:]
-
-
-def _pieces(text: str) -> list[tuple[str, str]]:
-    """`text` cut after each "\\n" or "\\r": (piece, the separator); the unfinished rest has ""."""
-    pieces: list[tuple[str, str]] = []
-    start = 0
-    for i, char in enumerate(text):
-        if char in "\r\n":
-            pieces.append((text[start:i], char))
-            start = i + 1
-    pieces.append((text[start:], ""))
-    return pieces
-
-
 class TrainingJobs:
+    """Starts, runs and records the training and evaluation jobs; prunes the files of old models."""
+
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -176,14 +115,14 @@ class TrainingJobs:
             raise
 
     def _lock(self) -> IO[str]:
-        """The machine-wide training lock (shared with bot.training.ensure_model), or JobBusy."""
+        """The machine-wide training lock (shared with bot.runtime.base_model.ensure_model), or JobBusy."""
         self._settings.models_dir.mkdir(parents=True, exist_ok=True)
         lock = open(self._settings.models_dir / ".train.lock", "w")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.close()
-            raise JobBusy() from None
+            raise JobBusy(BUSY) from None
         return lock
 
     async def _create(self, kind: str, model_name: str | None, actor: Actor) -> int:
@@ -281,7 +220,7 @@ class TrainingJobs:
         settings = self._settings
         inbox = Inbox(self._sessionmaker, settings)
         examples = await inbox.training_examples()
-        new_intents = await self._new_intents(inbox)
+        new_intents = await self._new_intents()
         log.say(
             f"Données : nlu/ et {len(examples)} exemples étiquetés par les administrateurs, "
             f"{len(new_intents)} nouvelles intentions."
@@ -360,8 +299,8 @@ class TrainingJobs:
                 audit.record(session, actor, "prune", ", ".join(name for name, _ in removed), detail)
         return removed
 
-    async def _new_intents(self, inbox: Inbox) -> list[NewIntent]:
-        intents = await inbox.admin_intents()
+    async def _new_intents(self) -> list[NewIntent]:
+        intents = await AdminIntents(self._sessionmaker, self._settings).created()
         async with self._sessionmaker() as session:
             answers = {
                 a.response: a
@@ -425,19 +364,4 @@ class TrainingJobs:
                 await process.wait()
 
 
-def describe(job: TrainingJob) -> dict[str, object]:
-    """A job as the staff pages' live view reads it."""
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "status": job.status,
-        "model": job.model_name,
-        "actor": job.actor,
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-        "log": job.log or "",
-        "error": job.error,
-    }
-
-
-__all__ = ["JobBusy", "JobFailed", "JobLog", "TrainingJobs", "describe"]
+__all__ = ["TrainingJobs"]

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.errors import EngineError, EngineUnavailable
+from bot.errors import EngineError, EngineUnavailable, RegistryError
 from bot.retrain import audit
 from bot.retrain.audit import Actor
 from bot.storage.models import ModelActivation, ModelEvaluation, ModelRecord, utcnow
@@ -35,17 +35,6 @@ logger = logging.getLogger(__name__)
 MIN_REASON_CHARS = 10
 RETRY_SECONDS = 1.0  # how soon the watch asks again when Rasa did not answer
 SYSTEM = Actor(None, "système (premier démarrage)")
-
-
-class RegistryError(Exception):
-    """An activation or rollback refused, with the French message an admin reads."""
-
-    def __init__(self, message: str, status: int = 409, *, gated: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        # Refused by the evaluation gate: evaluating the model, or a reason to override, lets it through.
-        self.gated = gated
 
 
 @dataclass(frozen=True)
@@ -182,12 +171,12 @@ class ModelRegistry:
             record = await self._usable(session, name)
             active = await _active(session)
             if active is not None and active.model_name == name:
-                raise RegistryError(f"Le modèle {name} est déjà actif.")
+                raise RegistryError(409, f"Le modèle {name} est déjà actif.")
             refusal = await _gate_refusal(session, record, active)
             if refusal and reason is None:
-                raise RegistryError(refusal, gated=True)
+                raise RegistryError(409, refusal, gated=True)
             if reason is not None and len(reason) < MIN_REASON_CHARS:
-                raise RegistryError(
+                raise RegistryError(409,
                     f"Expliquez en quelques mots (au moins {MIN_REASON_CHARS} caractères) pourquoi vous passez outre."
                 )
             kind = "override" if refusal else "activate"
@@ -205,18 +194,18 @@ class ModelRegistry:
         async with self._sessionmaker() as session, session.begin():
             active = await _active(session)
             if active is None:
-                raise RegistryError("Aucun modèle n'est actif : il n'y a rien à annuler.")
+                raise RegistryError(409, "Aucun modèle n'est actif : il n'y a rien à annuler.")
             if to is None:
                 to = active.previous_name
                 if to is None:
-                    raise RegistryError("Le modèle actif est le premier : il n'y a pas de modèle précédent.")
+                    raise RegistryError(409, "Le modèle actif est le premier : il n'y a pas de modèle précédent.")
             if to == active.model_name:
-                raise RegistryError(f"Le modèle {to} est déjà actif.")
+                raise RegistryError(409, f"Le modèle {to} est déjà actif.")
             ever = await session.scalar(
                 select(func.count()).select_from(ModelActivation).where(ModelActivation.model_name == to)
             )
             if not ever:
-                raise RegistryError(
+                raise RegistryError(409,
                     f"Le modèle {to} n'a jamais été actif : activez-le (après son évaluation) plutôt que d'y revenir."
                 )
             await self._usable(session, to)
@@ -237,9 +226,9 @@ class ModelRegistry:
     async def _usable(self, session: AsyncSession, name: str) -> ModelRecord:
         record = await session.get(ModelRecord, name)
         if record is None:
-            raise RegistryError(f"Aucun modèle ne s'appelle {name}.", status=404)
+            raise RegistryError(404, f"Aucun modèle ne s'appelle {name}.")
         if not record.file_present:
-            raise RegistryError(
+            raise RegistryError(409,
                 f"Le fichier du modèle {name} a disparu ({record.path}) : il ne peut plus être mis en service. "
                 "Choisissez un autre modèle, ou entraînez-en un nouveau."
             )

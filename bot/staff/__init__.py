@@ -3,21 +3,7 @@
 How a new staff page declares who may use it is in `bot.staff.middleware`'s docstring.
 """
 
-from bot.staff.accounts import (
-    DuplicateAccount,
-    InvalidEmail,
-    LoginOutcome,
-    StaffAccountError,
-    StaffAccounts,
-    UnknownAccount,
-    WeakPassword,
-    normalize_email,
-)
-from bot.staff.csrf import CSRF_FIELD, CSRF_HEADER
-from bot.staff.lockout import LoginThrottle
-from bot.staff.middleware import Access, access_of, current_staff, public, require_role, staff_access
-from bot.staff.passwords import MIN_PASSWORD_CHARS, Passwords
-from bot.staff.sessions import SESSION_COOKIE, CurrentStaff, StaffSessions
+from bot.errors import StaffAccountError
 from bot.staff import (
     console,
     dashboard,
@@ -28,7 +14,20 @@ from bot.staff import (
     retrain_models,
     views,
 )
-from bot.staff.desk import RequestDesk
+from bot.staff.accounts import (
+    DuplicateAccount,
+    InvalidEmail,
+    LoginOutcome,
+    StaffAccounts,
+    UnknownAccount,
+    WeakPassword,
+    normalize_email,
+)
+from bot.staff.csrf import CSRF_FIELD, CSRF_HEADER
+from bot.staff.lockout import LoginThrottle
+from bot.staff.middleware import Access, access_of, current_staff, public, require_role, staff_access
+from bot.staff.passwords import MIN_PASSWORD_CHARS, Passwords
+from bot.staff.sessions import SESSION_COOKIE, CurrentStaff, StaffSessions
 from bot.staff.views import render, setup_templates
 
 # Every staff page; create_app registers them.
@@ -55,7 +54,6 @@ __all__ = [
     "LoginOutcome",
     "LoginThrottle",
     "Passwords",
-    "RequestDesk",
     "StaffAccountError",
     "StaffAccounts",
     "StaffSessions",

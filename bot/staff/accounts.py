@@ -23,7 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.errors import CrisisbotError
+from bot.errors import StaffAccountError
 from bot.settings import Settings
 from bot.staff.lockout import LoginThrottle, email_digest
 from bot.staff.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, Passwords
@@ -38,10 +38,6 @@ EMAIL = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
 MAX_EMAIL_CHARS = 254
-
-
-class StaffAccountError(CrisisbotError):
-    """A staff account cannot be created or changed as asked; the message says why."""
 
 
 class InvalidEmail(StaffAccountError):

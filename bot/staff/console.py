@@ -2,8 +2,8 @@
 
 The page (`/staff/console`) is a shell its script fills from the JSON API (`/staff/console/api/...`) and keeps
 current from the websocket (`/staff/console/ws`), which forwards the gateway's `Live` events. Every step an
-adviser takes (take, reply, note, transfer, give back, close) is `bot.handoff.Handoff`'s; its refusals
-(`HandoffError`) come back as `{"error": "<French sentence>"}` with their status.
+adviser takes (take, reply, note, transfer, give back, close) is `bot.desk.handoff.Handoff`'s; its refusals
+(`HandoffError`) come back as `{"error": "<French sentence>"}` with their status (bot.app's errors_as_json).
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ import json
 import logging
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import WSCloseCode, WSMsgType, web
-from multidict import MultiDictProxy
 
-from bot import keys
-from bot.channels import json_error
-from bot.channels.base import read_json_object
-from bot.handoff import REASON_LABELS, Adviser, HandoffError, message_json
+from bot import appkeys
+from bot.desk.handoff import REASON_LABELS, Adviser
+from bot.desk.live import message_json
+from bot.errors import HandoffError, Refusal
+from bot.shared.french import PARIS
+from bot.staff.forms import field, record_id
 from bot.staff.labels import (
     AUTHOR_LABELS,
     CHANNEL_LABELS,
@@ -37,13 +37,13 @@ from bot.staff.middleware import current_staff, require_role
 from bot.staff.sessions import SESSION_COOKIE
 from bot.staff.views import render, see_other
 from bot.storage.models import StaffRole
+from bot.web.json_api import json_error, read_json_object
 
 logger = logging.getLogger(__name__)
 
 CONSOLE_PATH = "/staff/console"
 API = CONSOLE_PATH + "/api"
 CANNED_PATH = CONSOLE_PATH + "/canned-answers"
-PARIS = ZoneInfo("Europe/Paris")
 HEARTBEAT_SECONDS = 25.0
 # How often an open websocket checks that its session still lives (logout, account disabled, expiry).
 SESSION_CHECK_SECONDS = 60.0
@@ -88,10 +88,6 @@ def _conversation_id(request: web.Request) -> str:
     return conversation_id
 
 
-def _error(exc: HandoffError) -> web.Response:
-    return json_error(exc.status, exc.message)
-
-
 def _text(body: dict[str, Any]) -> str:
     text = body.get("text")
     if not isinstance(text, str):
@@ -106,8 +102,8 @@ def _text(body: dict[str, Any]) -> str:
 async def console_page(request: web.Request) -> web.Response:
     """The live console: the queue on the left, the open conversation on the right (filled by console.js)."""
     staff = current_staff(request)
-    accounts = [a for a in await request.app[keys.STAFF_ACCOUNTS].all() if a.active]
-    canned = await request.app[keys.HANDOFF].canned_answers()
+    accounts = [a for a in await request.app[appkeys.STAFF_ACCOUNTS].all() if a.active]
+    canned = await request.app[appkeys.CANNED_ANSWERS].all()
     return render(
         request,
         "staff/console.html",
@@ -129,8 +125,7 @@ def _queue_row(row: dict[str, Any]) -> dict[str, Any]:
 @require_role(StaffRole.AGENT)
 async def api_queue(request: web.Request) -> web.Response:
     """Waiting conversations (distress first, then longest waiting), then those advisers have."""
-    rows = await request.app[keys.HANDOFF].queue()
-    rows.sort(key=lambda row: row["state"] != "waiting")  # stable: each part keeps the service's order
+    rows = await request.app[appkeys.HANDOFF_QUEUE].queue()
     return web.json_response({"queue": [_queue_row(row) for row in rows]})
 
 
@@ -156,19 +151,16 @@ def _display_name(messages: list[Any]) -> str:
 @require_role(StaffRole.AGENT)
 async def api_conversation(request: web.Request) -> web.Response:
     """One conversation: its state, every message, the artisan's requests, the internal notes and the audit."""
-    try:
-        conversation_id = _conversation_id(request)
-    except HandoffError as exc:
-        return _error(exc)
+    conversation_id = _conversation_id(request)
     app = request.app
-    found = await app[keys.STAFF_DESK].conversation(conversation_id)
+    found = await app[appkeys.REQUEST_DESK].conversation(conversation_id)
     if found is None:
         return json_error(404, UNKNOWN_CONVERSATION)
     conversation, callbacks, pledges = found
-    handoff = app[keys.HANDOFF]
-    accounts = {a.id: a.email for a in await app[keys.STAFF_ACCOUNTS].all()}
-    notes = await handoff.notes(conversation_id)
-    events = await handoff.events(conversation_id)
+    queue = app[appkeys.HANDOFF_QUEUE]
+    accounts = {a.id: a.email for a in await app[appkeys.STAFF_ACCOUNTS].all()}
+    notes = await queue.notes(conversation_id)
+    events = await queue.events(conversation_id)
     body = {
         "conversation": {
             "id": conversation.id,
@@ -222,11 +214,8 @@ def _detail(event: dict[str, Any]) -> str | None:
 
 async def _step(request: web.Request, act: Any) -> web.Response:
     """Run one hand-off step for the logged-in adviser; a refusal is `{"error"}` with its status."""
-    try:
-        conversation_id = _conversation_id(request)
-        result = await act(request.app[keys.HANDOFF], conversation_id, adviser_of(request))
-    except HandoffError as exc:
-        return _error(exc)
+    conversation_id = _conversation_id(request)
+    result = await act(request.app[appkeys.HANDOFF], conversation_id, adviser_of(request))
     return web.json_response({"ok": True, **(result or {})})
 
 
@@ -273,8 +262,8 @@ async def api_transfer(request: web.Request) -> web.Response:
     """Hand the conversation to another adviser (`{"account_id"}`)."""
     body = await read_json_object(request)
     account_id = body.get("account_id")
-    if isinstance(account_id, str) and account_id.isdigit():
-        account_id = int(account_id)
+    if isinstance(account_id, str):
+        account_id = record_id(account_id)
     if not isinstance(account_id, int) or isinstance(account_id, bool):
         return json_error(400, "Choisissez le conseiller à qui transférer la conversation.")
 
@@ -295,8 +284,8 @@ async def live_feed(request: web.Request) -> web.StreamResponse:
         return json_error(400, NOT_A_WEBSOCKET)
     await ws.prepare(request)
     token = request.cookies.get(SESSION_COOKIE, "")
-    sessions = request.app[keys.STAFF_SESSIONS]
-    with request.app[keys.LIVE].subscribe() as events:
+    sessions = request.app[appkeys.STAFF_SESSIONS]
+    with request.app[appkeys.LIVE].subscribe() as events:
         sender = asyncio.create_task(_forward(ws, events, sessions, token), name="console-live")
         try:
             async for message in ws:  # the console sends nothing; reading answers pings and sees the close
@@ -331,13 +320,8 @@ async def _forward(ws: web.WebSocketResponse, events: asyncio.Queue, sessions: A
 # --- Canned answers (admins) -----------------------------------------------------------------------------------
 
 
-def _field(form: MultiDictProxy, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
 async def _canned_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
-    answers = await request.app[keys.HANDOFF].canned_answers()
+    answers = await request.app[appkeys.CANNED_ANSWERS].all()
     done = CANNED_DONE.get(request.query.get("ok", "")) if error is None else None
     return render(request, "staff/canned_answers.html", {"answers": answers, "error": error, "done": done}, status=status)
 
@@ -352,17 +336,16 @@ async def canned_answers_page(request: web.Request) -> web.Response:
 async def canned_answers_change(request: web.Request) -> web.Response:
     """Save (add or edit) or delete one canned answer, then back to the list."""
     form = await request.post()
-    raw_id = _field(form, "id")
-    answer_id = int(raw_id) if raw_id.isdigit() and len(raw_id) <= 18 else None
-    handoff = request.app[keys.HANDOFF]
+    answer_id = record_id(form.get("id"))
+    canned = request.app[appkeys.CANNED_ANSWERS]
     try:
-        if _field(form, "action") == "delete":
+        if field(form, "action") == "delete":
             if answer_id is None:
-                raise HandoffError(400, "Choisissez la réponse type à supprimer.")
-            await handoff.delete_canned_answer(answer_id)
+                raise Refusal(400, "Choisissez la réponse type à supprimer.")
+            await canned.delete(answer_id)
             return see_other(CANNED_PATH + "?ok=deleted")
-        await handoff.save_canned_answer(adviser_of(request), _field(form, "title"), _field(form, "text"), answer_id)
-    except HandoffError as exc:
+        await canned.save(current_staff(request).account_id, field(form, "title"), field(form, "text"), answer_id)
+    except Refusal as exc:
         return await _canned_page(request, error=exc.message, status=exc.status)
     return see_other(CANNED_PATH + "?ok=saved")
 

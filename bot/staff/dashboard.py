@@ -7,7 +7,7 @@ from datetime import date
 
 from aiohttp import web
 
-from bot import keys
+from bot import appkeys
 from bot.staff.middleware import require_role
 from bot.staff.views import render
 from bot.storage.models import StaffRole
@@ -82,7 +82,7 @@ def per_day_chart(per_day: list[tuple[date, int, int]]) -> Chart:
 @require_role(StaffRole.AGENT)
 async def dashboard_page(request: web.Request) -> web.Response:
     """The counts of the day and the requests of the last 30 days."""
-    counts = await request.app[keys.STAFF_DESK].dashboard(days=30)
+    counts = await request.app[appkeys.DASHBOARD].figures(days=30)
     return render(request, "staff/dashboard.html", {**counts, "chart": per_day_chart(counts["per_day"])})
 
 

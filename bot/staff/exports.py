@@ -14,8 +14,9 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bot import keys
-from bot.staff.desk import PARIS, CallbackFilters, PledgeFilters
+from bot import appkeys
+from bot.desk.request_filters import CallbackFilters, PledgeFilters
+from bot.shared.french import PARIS
 from bot.staff.labels import (
     CALLBACK_STATUS_LABELS,
     DELIVERY_LABELS,
@@ -77,7 +78,7 @@ def csv_response(body: bytes, name: str) -> web.Response:
 @require_role(StaffRole.ADMIN)
 async def callbacks_csv(request: web.Request) -> web.Response:
     """The callbacks the queue shows with these filters, all of them, as CSV."""
-    desk = request.app[keys.STAFF_DESK]
+    desk = request.app[appkeys.REQUEST_DESK]
     rows = await desk.queue(CallbackFilters.from_query(request.query), limit=None)
     body = to_csv(
         CALLBACK_COLUMNS,
@@ -100,7 +101,7 @@ async def callbacks_csv(request: web.Request) -> web.Response:
 @require_role(StaffRole.ADMIN)
 async def pledges_csv(request: web.Request) -> web.Response:
     """The pledges the list shows with these filters, all of them, as CSV."""
-    desk = request.app[keys.STAFF_DESK]
+    desk = request.app[appkeys.REQUEST_DESK]
     pledges = await desk.pledges(PledgeFilters.from_query(request.query), limit=None)
     body = to_csv(
         PLEDGE_COLUMNS,

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from bot.storage.models import CallbackStatus, IncidentKind, PledgeStatus
-from bot.subjects import SUBJECTS
+from bot.desk.request_statuses import CALLBACK_STATUS_LABELS, PLEDGE_STATUS_LABELS
+from bot.shared.subjects import SUBJECTS
+from bot.storage.models import IncidentKind
 
-CALLBACK_STATUS_LABELS = {
-    CallbackStatus.NEW: "Nouvelle",
-    CallbackStatus.IN_PROGRESS: "En cours",
-    CallbackStatus.CALLED_BACK: "Rappelé",
-    CallbackStatus.UNREACHABLE: "Injoignable",
-    CallbackStatus.CLOSED: "Close",
-    CallbackStatus.CANCELLED: "Annulée par l’artisan",
-}
-PLEDGE_STATUS_LABELS = {
-    PledgeStatus.PLEDGED: "Promis",
-    PledgeStatus.COLLECTED: "Collecté",
-    PledgeStatus.HANDED_OVER: "Remis à la préfecture",
-    PledgeStatus.CANCELLED: "Annulé par l’artisan",
-}
 SUBJECT_LABELS = SUBJECTS
 PREFERRED_TIME_LABELS = {"morning": "Matin", "afternoon": "Après-midi", "any": "Indifférent"}
 MASK_TYPE_LABELS = {"surgical": "Chirurgicaux", "ffp2": "FFP2", "fabric": "Tissu / grand public", "other": "Autre"}

@@ -38,11 +38,11 @@ import aiohttp_jinja2
 from aiohttp import web
 from yarl import URL
 
-from bot import keys
-from bot.channels import json_error
+from bot import appkeys
 from bot.staff.csrf import LOGIN_CSRF_COOKIE, sent_token, tokens_match
 from bot.staff.sessions import SESSION_COOKIE, CurrentStaff, clear_session_cookie
 from bot.storage.models import StaffRole
+from bot.web.json_api import json_error
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def is_staff_path(path: str) -> bool:
 
 def current_staff(request: web.Request) -> CurrentStaff:
     """The logged-in account of a request on a non-public staff route."""
-    return request[keys.STAFF]
+    return request[appkeys.STAFF]
 
 
 def wants_json(request: web.Request) -> bool:
@@ -116,7 +116,7 @@ def refuse(request: web.Request, status: int, message: str) -> web.Response:
     """A refusal in French: a small page for a browser, `{"error": ...}` for a script."""
     accept = request.headers.get("Accept", "")
     if not wants_json(request) and (request.method in SAFE_METHODS or "text/html" in accept):
-        context = {"staff": request.get(keys.STAFF), "message": message, "status": status}
+        context = {"staff": request.get(appkeys.STAFF), "message": message, "status": status}
         return aiohttp_jinja2.render_template("staff/error.html", request, context, status=status)
     return json_error(status, message)
 
@@ -168,15 +168,15 @@ async def _sign_in(request: web.Request) -> CurrentStaff | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token or len(token) > 128:
         return None
-    staff = await request.app[keys.STAFF_SESSIONS].resolve(token)
+    staff = await request.app[appkeys.STAFF_SESSIONS].resolve(token)
     if staff is not None:
-        request[keys.STAFF] = staff
+        request[appkeys.STAFF] = staff
     return staff
 
 
 def _finish(request: web.Request, response: web.StreamResponse) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    ended = SESSION_COOKIE in request.cookies and keys.STAFF not in request
+    ended = SESSION_COOKIE in request.cookies and appkeys.STAFF not in request
     if ended and SESSION_COOKIE not in response.cookies:
         clear_session_cookie(response)

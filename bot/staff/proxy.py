@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot import keys
+from bot import appkeys
 
 
 def _trust_proxy(request: web.Request) -> bool:
-    return request.app[keys.SETTINGS].trust_proxy
+    return request.app[appkeys.SETTINGS].trust_proxy
 
 
 def is_https(request: web.Request) -> bool:

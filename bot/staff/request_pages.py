@@ -9,15 +9,12 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from yarl import URL
 
-from bot import keys
-from bot.staff.desk import (
-    CALLBACK_TRANSITIONS,
-    MAX_ROWS,
-    PLEDGE_TRANSITIONS,
-    CallbackFilters,
-    DeskError,
-    PledgeFilters,
-)
+from bot import appkeys
+from bot.desk.request_desk import MAX_ROWS
+from bot.desk.request_filters import CallbackFilters, PledgeFilters
+from bot.desk.request_statuses import CALLBACK_TRANSITIONS, PLEDGE_TRANSITIONS
+from bot.errors import DeskError
+from bot.staff.forms import field, record_id, record_ids
 from bot.staff.labels import MASK_TYPE_LABELS, SUBJECT_LABELS, status_label
 from bot.staff.middleware import current_staff, require_role
 from bot.staff.views import local_path, render, see_other
@@ -44,16 +41,15 @@ def with_params(path: str, params: dict[str, str]) -> str:
     return str(URL(path).with_query(params)) if params else path
 
 
-def _field(form: MultiDictProxy, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _record_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 18:
+    found = record_id(request.match_info["id"])
+    if found is None:
         raise web.HTTPNotFound(text="Cette demande n’existe pas.")
-    return int(raw)
+    return found
+
+
+def _field(form: MultiDictProxy, name: str) -> str:
+    return field(form, name).strip()
 
 
 def _done(request: web.Request) -> str | None:
@@ -63,7 +59,7 @@ def _done(request: web.Request) -> str | None:
 @require_role(StaffRole.AGENT)
 async def callbacks_page(request: web.Request) -> web.Response:
     """The callback queue, nearest deadline first, late ones highlighted, filtered by the GET parameters."""
-    desk = request.app[keys.STAFF_DESK]
+    desk = request.app[appkeys.REQUEST_DESK]
     filters = CallbackFilters.from_query(request.query)
     rows = await desk.queue(filters)
     communes = await desk.callback_communes()
@@ -88,7 +84,7 @@ async def callbacks_page(request: web.Request) -> web.Response:
 async def _callback_page(
     request: web.Request, callback_id: int, back: str, *, error: str | None = None, status: int = 200
 ) -> web.Response:
-    found = await request.app[keys.STAFF_DESK].callback(callback_id)
+    found = await request.app[appkeys.REQUEST_DESK].callback(callback_id)
     if found is None:
         raise web.HTTPNotFound(text="Cette demande n’existe pas.")
     row, changes = found
@@ -127,11 +123,11 @@ async def assign_callback(request: web.Request) -> web.Response:
     form = await request.post()
     back = local_path(_field(form, "back"), CALLBACKS_PATH)
     try:
-        await request.app[keys.STAFF_DESK].assign_to(
+        await request.app[appkeys.REQUEST_DESK].assign_to(
             callback_id, current_staff(request).account_id, _field(form, "seen_status") or None
         )
     except DeskError as exc:
-        return await _callback_page(request, callback_id, back, error=str(exc), status=exc.status)
+        return await _callback_page(request, callback_id, back, error=exc.message, status=exc.status)
     return see_other(_with_ok(back, "assigned"))
 
 
@@ -142,7 +138,7 @@ async def callback_status(request: web.Request) -> web.Response:
     form = await request.post()
     back = local_path(_field(form, "back"), CALLBACKS_PATH)
     try:
-        await request.app[keys.STAFF_DESK].set_callback_status(
+        await request.app[appkeys.REQUEST_DESK].set_callback_status(
             callback_id,
             current_staff(request).account_id,
             _field(form, "status"),
@@ -150,7 +146,7 @@ async def callback_status(request: web.Request) -> web.Response:
             _field(form, "seen_status") or None,
         )
     except DeskError as exc:
-        return await _callback_page(request, callback_id, back, error=str(exc), status=exc.status)
+        return await _callback_page(request, callback_id, back, error=exc.message, status=exc.status)
     page = with_params(f"{CALLBACKS_PATH}/{callback_id}", {"back": back, "ok": "status"})
     return see_other(page)
 
@@ -166,7 +162,7 @@ async def conversation_page(request: web.Request) -> web.Response:
     conversation_id = request.match_info["id"]
     found = None
     if conversation_id.isalnum() and len(conversation_id) <= 32:
-        found = await request.app[keys.STAFF_DESK].conversation(conversation_id)
+        found = await request.app[appkeys.REQUEST_DESK].conversation(conversation_id)
     if found is None:
         raise web.HTTPNotFound(text="Cette conversation n’existe pas.")
     conversation, callbacks, pledges = found
@@ -178,7 +174,7 @@ async def conversation_page(request: web.Request) -> web.Response:
 
 
 async def _pledges_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
-    desk = request.app[keys.STAFF_DESK]
+    desk = request.app[appkeys.REQUEST_DESK]
     filters = PledgeFilters.from_query(request.query)
     pledges = await desk.pledges(filters)
     totals, communes = await desk.pledge_totals()
@@ -213,7 +209,7 @@ async def pledges_page(request: web.Request) -> web.Response:
 @require_role(StaffRole.AGENT)
 async def pledge_page(request: web.Request) -> web.Response:
     """One pledge: what, where, how it reaches the chamber, and who changed its status when."""
-    found = await request.app[keys.STAFF_DESK].pledge(_record_id(request))
+    found = await request.app[appkeys.REQUEST_DESK].pledge(_record_id(request))
     if found is None:
         raise web.HTTPNotFound(text="Cette demande n’existe pas.")
     pledge, changes = found
@@ -227,8 +223,8 @@ async def pledges_status(request: web.Request) -> web.Response:
     form = await request.post()
     action = _field(form, "action")
     back = local_path(_field(form, "back"), PLEDGES_PATH)
-    ids = [int(value) for value in form.getall("pledge", []) if isinstance(value, str) and value.isdigit()]
-    desk = request.app[keys.STAFF_DESK]
+    ids = record_ids(form.getall("pledge", []))
+    desk = request.app[appkeys.REQUEST_DESK]
     try:
         if action == "collected":
             await desk.set_pledges_status(ids, current_staff(request).account_id, PledgeStatus.COLLECTED)
@@ -237,9 +233,9 @@ async def pledges_status(request: web.Request) -> web.Response:
                 ids, current_staff(request).account_id, PledgeStatus.HANDED_OVER, _parse_date(_field(form, "date"))
             )
         else:
-            raise DeskError("Choisissez une action.", 400)
+            raise DeskError(400, "Choisissez une action.")
     except DeskError as exc:
-        return await _pledges_page(request, error=str(exc), status=exc.status)
+        return await _pledges_page(request, error=exc.message, status=exc.status)
     return see_other(_with_ok(back, action))
 
 
@@ -247,7 +243,7 @@ def _parse_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise DeskError("La date de remise n’est pas valide (jj/mm/aaaa).", 400) from None
+        raise DeskError(400, "La date de remise n’est pas valide (jj/mm/aaaa).") from None
 
 
 routes: list[Any] = [

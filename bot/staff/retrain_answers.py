@@ -6,11 +6,14 @@ from datetime import date
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiDictProxy
 
-from bot import keys
-from bot.retrain.answers import MAX_TEXT_CHARS, AnswerContent, AnswerView, LiveAnswers, french_date
+from bot import appkeys
+from bot.errors import RetrainRefused
+from bot.retrain.answer_content import MAX_TEXT_CHARS, AnswerContent, AnswerView
+from bot.retrain.answers import LiveAnswers
 from bot.retrain.audit import Actor
+from bot.shared.french import french_date
+from bot.staff.forms import field, record_id
 from bot.staff.middleware import current_staff, require_role
 from bot.staff.views import render, see_other
 from bot.storage.models import StaffRole
@@ -24,11 +27,6 @@ UNKNOWN_ANSWER = "Cette réponse n’existe pas ou ne se modifie pas ici."
 BAD_DATE = "La date « Mis à jour le » n’est pas valide."
 # A form value longer than this is refused before any parsing (the text's own limit is checked after).
 MAX_FIELD_CHARS = 20_000
-
-
-def _field(form: MultiDictProxy, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def buttons_as_lines(buttons: list[dict[str, str]]) -> str:
@@ -54,11 +52,11 @@ def parse_date(value: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(BAD_DATE) from None
+        raise RetrainRefused(400, BAD_DATE) from None
 
 
 def answers_of(request: web.Request) -> LiveAnswers:
-    return request.app[keys.ANSWERS]
+    return request.app[appkeys.ANSWERS]
 
 
 def actor_of(request: web.Request) -> Actor:
@@ -131,18 +129,18 @@ async def answer_save(request: web.Request) -> web.Response:
         return _not_found(request)
     data = await request.post()
     form = {
-        "text": _field(data, "text"),
-        "buttons": _field(data, "buttons"),
-        "updated_on": _field(data, "updated_on"),
-        "show_date": _field(data, "show_date") == "on",
+        "text": field(data, "text"),
+        "buttons": field(data, "buttons"),
+        "updated_on": field(data, "updated_on"),
+        "show_date": field(data, "show_date") == "on",
     }
     try:
         if any(len(value) > MAX_FIELD_CHARS for value in form.values() if isinstance(value, str)):
-            raise ValueError("Le formulaire est trop long.")
+            raise RetrainRefused(400, "Le formulaire est trop long.")
         updated_on = parse_date(form["updated_on"]) if form["show_date"] else None
         await answers.save(answer.response, form["text"], parse_buttons(form["buttons"]), updated_on, actor_of(request))
-    except ValueError as exc:
-        return await _answer_page(request, answer, form=form, error=str(exc), status=400)
+    except RetrainRefused as exc:
+        return await _answer_page(request, answer, form=form, error=exc.message, status=exc.status)
     return see_other(f"{ANSWERS_PATH}/{answer.response}?ok=saved")
 
 
@@ -151,13 +149,13 @@ async def answer_restore(request: web.Request) -> web.Response:
     """Make an earlier version of the answer the live one again."""
     answers = answers_of(request)
     answer = await answers.get(request.match_info["response"])
-    raw = request.match_info["version"]
-    if answer is None or not raw.isdigit() or len(raw) > 18:
+    version_id = record_id(request.match_info["version"])
+    if answer is None or version_id is None:
         return _not_found(request)
     try:
-        await answers.restore(answer.response, int(raw), actor_of(request))
-    except ValueError as exc:
-        return await _answer_page(request, answer, error=str(exc), status=404)
+        await answers.restore(answer.response, version_id, actor_of(request))
+    except RetrainRefused as exc:
+        return await _answer_page(request, answer, error=exc.message, status=exc.status)
     return see_other(f"{ANSWERS_PATH}/{answer.response}?ok=restored")
 
 

@@ -12,9 +12,13 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from yarl import URL
 
-from bot import keys
+from bot import appkeys
+from bot.errors import RetrainRefused
 from bot.retrain.audit import Actor
 from bot.retrain.inbox import NO_MESSAGE, UNKNOWN_LABEL, Inbox
+from bot.retrain.intents import AdminIntents
+from bot.staff import forms
+from bot.staff.forms import record_id, record_ids
 from bot.staff.middleware import current_staff, require_role
 from bot.staff.views import render, see_other
 from bot.storage.database import create_sessionmaker
@@ -26,7 +30,6 @@ INBOX_PATH = "/staff/inbox"
 LABELLED_PATH = INBOX_PATH + "/labelled"
 # How many messages one visit of the page shows, grouped.
 PAGE_MESSAGES = 2000
-MAX_ID_DIGITS = 18
 INTENT_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 
 # What the page says after an action: (one message, several messages), with {n} and {intent}.
@@ -61,7 +64,11 @@ class FailedForm:
 
 
 def inbox_of(request: web.Request) -> Inbox:
-    return Inbox(create_sessionmaker(request.app[keys.DATABASE]), request.app[keys.SETTINGS])
+    return Inbox(create_sessionmaker(request.app[appkeys.DATABASE]), request.app[appkeys.SETTINGS])
+
+
+def intents_of(request: web.Request) -> AdminIntents:
+    return AdminIntents(create_sessionmaker(request.app[appkeys.DATABASE]), request.app[appkeys.SETTINGS])
 
 
 def actor_of(request: web.Request) -> Actor:
@@ -69,19 +76,12 @@ def actor_of(request: web.Request) -> Actor:
     return Actor(staff.account_id, staff.email)
 
 
-def _field(form: MultiDictProxy, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
 def _ids(form: MultiDictProxy) -> list[int]:
-    values = form.getall("message", [])
-    return sorted({int(v) for v in values if isinstance(v, str) and v.isdigit() and len(v) <= MAX_ID_DIGITS})
+    return record_ids(form.getall("message", []))
 
 
 def _group_key(form: MultiDictProxy) -> int | None:
-    raw = _field(form, "group")
-    return int(raw) if raw.isdigit() and len(raw) <= MAX_ID_DIGITS else None
+    return record_id(form.get("group"))
 
 
 def _done(request: web.Request) -> str | None:
@@ -113,7 +113,7 @@ async def _inbox_page(
         failed.group = next((g.members[0].id for g in groups if failed.checked & set(g.ids)), None)
     context: dict[str, Any] = {
         "groups": groups,
-        "intents": await inbox.intents(),
+        "intents": await intents_of(request).names(),
         "error": error,
         "failed": failed,
         "done": _done(request) if error is None else None,
@@ -133,15 +133,15 @@ async def label_messages(request: web.Request) -> web.Response:
     """Label the checked messages of a group with an intent, or ignore them."""
     form = await request.post()
     ids = _ids(form)
-    ignore = _field(form, "action") == "ignore"
-    intent = _field(form, "intent").strip()
-    failed = FailedForm(_group_key(form), set(ids), intent, _field(form, "title"), _field(form, "answer"))
+    ignore = forms.field(form, "action") == "ignore"
+    intent = forms.field(form, "intent").strip()
+    failed = FailedForm(_group_key(form), set(ids), intent, forms.field(form, "title"), forms.field(form, "answer"))
     try:
         n = await inbox_of(request).label(
             ids, intent=None if ignore else intent, ignore=ignore, actor=actor_of(request)
         )
-    except ValueError as exc:
-        return await _inbox_page(request, error=str(exc), failed=failed, status=400)
+    except RetrainRefused as exc:
+        return await _inbox_page(request, error=exc.message, failed=failed, status=exc.status)
     return see_other(_done_location("ignore" if ignore else "label", n, None if ignore else intent))
 
 
@@ -150,23 +150,23 @@ async def new_intent(request: web.Request) -> web.Response:
     """Create an intent with its French answer, then label the checked messages with it."""
     form = await request.post()
     ids = _ids(form)
-    title, answer = _field(form, "title"), _field(form, "answer")
-    failed = FailedForm(_group_key(form), set(ids), _field(form, "intent"), title, answer, new_intent=True)
+    title, answer = forms.field(form, "title"), forms.field(form, "answer")
+    failed = FailedForm(_group_key(form), set(ids), forms.field(form, "intent"), title, answer, new_intent=True)
     inbox = inbox_of(request)
     actor = actor_of(request)
     if not ids:
         return await _inbox_page(request, error=NO_MESSAGE, failed=failed, status=400)
     try:
-        name = await inbox.create_intent(title, answer, actor)
-    except ValueError as exc:
-        return await _inbox_page(request, error=str(exc), failed=failed, status=400)
-    request.app[keys.ANSWERS].invalidate()  # its answer is live, and editable, from now on
+        name = await intents_of(request).create(title, answer, actor)
+    except RetrainRefused as exc:
+        return await _inbox_page(request, error=exc.message, failed=failed, status=exc.status)
+    request.app[appkeys.ANSWERS].invalidate()  # its answer is live, and editable, from now on
     try:
         n = await inbox.label(ids, intent=name, actor=actor)
-    except ValueError as exc:
+    except RetrainRefused as exc:
         failed.new_intent = False
         failed.intent = name
-        message = f"L’intention « {name} » est créée, mais les messages n’ont pas été étiquetés : {exc}"
+        message = f"L’intention « {name} » est créée, mais les messages n’ont pas été étiquetés : {exc.message}"
         return await _inbox_page(request, error=message, failed=failed, status=400)
     return see_other(_done_location("intent", n, name))
 
@@ -183,12 +183,12 @@ async def labelled_page(request: web.Request) -> web.Response:
 @require_role(StaffRole.ADMIN)
 async def undo_label(request: web.Request) -> web.Response:
     """Undo one label: its message goes back to the inbox."""
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+    label_id = record_id(request.match_info["id"])
+    if label_id is None:
         return see_other(LABELLED_PATH + "?error=gone")
     try:
-        await inbox_of(request).unlabel(int(raw), actor_of(request))
-    except ValueError:
+        await inbox_of(request).unlabel(label_id, actor_of(request))
+    except RetrainRefused:
         return see_other(LABELLED_PATH + "?error=gone")
     return see_other(LABELLED_PATH + "?ok=undo")
 

@@ -10,16 +10,16 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import keys
-from bot.channels.base import json_error
+from bot import appkeys
+from bot.errors import JobBusy, JobFailed, RegistryError
 from bot.retrain import audit
 from bot.retrain.audit import Actor
-from bot.retrain.jobs import JobBusy, JobFailed, describe
-from bot.retrain.registry import RegistryError
+from bot.retrain.job_log import describe
+from bot.staff.forms import record_id
 from bot.staff.middleware import current_staff, require_role
 from bot.staff.views import render, see_other
 from bot.storage.models import StaffRole
-
+from bot.web.json_api import json_error
 
 MODELS_PATH = "/staff/models"
 AUDIT_PATH = "/staff/audit"
@@ -62,7 +62,7 @@ def _name(request: web.Request) -> str:
 
 async def _models_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
     app = request.app
-    registry, jobs = app[keys.REGISTRY], app[keys.JOBS]
+    registry, jobs = app[appkeys.REGISTRY], app[appkeys.JOBS]
     views, recent, active = await asyncio.gather(registry.models(), jobs.recent(5), registry.active())
     latest = recent[0] if recent else None
     done = DONE.get(request.query.get("ok", "")) if error is None else None
@@ -79,7 +79,7 @@ async def _models_page(request: web.Request, *, error: str | None = None, status
             "kinds": KINDS,
             "error": error,
             "done": done,
-            "switch_error": app[keys.SWITCHER].last_error,
+            "switch_error": app[appkeys.SWITCHER].last_error,
         },
         status=status,
     )
@@ -94,7 +94,7 @@ async def models_page(request: web.Request) -> web.Response:
 @require_role(StaffRole.ADMIN)
 async def train(request: web.Request) -> web.Response:
     try:
-        await request.app[keys.JOBS].start_training(actor_of(request))
+        await request.app[appkeys.JOBS].start_training(actor_of(request))
     except JobBusy as exc:
         return await _models_page(request, error=exc.message, status=409)
     return see_other(MODELS_PATH + "?ok=training")
@@ -104,21 +104,21 @@ async def train(request: web.Request) -> web.Response:
 async def live(request: web.Request) -> web.Response:
     """The latest job (its log so far) and the active model, for the page's live view."""
     app = request.app
-    recent = await app[keys.JOBS].recent(1)
-    active = await app[keys.REGISTRY].active()
+    recent = await app[appkeys.JOBS].recent(1)
+    active = await app[appkeys.REGISTRY].active()
     return web.json_response(
         {
             "job": describe(recent[0]) if recent else None,
             "active": {"name": active.model_name, "loaded": active.loaded_at is not None} if active else None,
-            "switch_error": app[keys.SWITCHER].last_error,
+            "switch_error": app[appkeys.SWITCHER].last_error,
         }
     )
 
 
 @require_role(StaffRole.ADMIN)
 async def job(request: web.Request) -> web.Response:
-    raw = request.match_info["id"]
-    found = await request.app[keys.JOBS].get(int(raw)) if raw.isdigit() and len(raw) < 18 else None
+    job_id = record_id(request.match_info["id"])
+    found = await request.app[appkeys.JOBS].get(job_id) if job_id is not None else None
     if found is None:
         return json_error(404, "Tâche inconnue.")
     return web.json_response(describe(found))
@@ -127,13 +127,13 @@ async def job(request: web.Request) -> web.Response:
 async def _model_page(
     request: web.Request, name: str, *, error: str | None = None, status: int = 200, reason: str = ""
 ) -> web.Response:
-    registry = request.app[keys.REGISTRY]
+    registry = request.app[appkeys.REGISTRY]
     views = {v.record.name: v for v in await registry.models()}
     view = views.get(name)
     if view is None:
         raise web.HTTPNotFound(text=f"Aucun modèle ne s'appelle {name}.")
     active = await registry.active()
-    busy = await request.app[keys.JOBS].current() is not None
+    busy = await request.app[appkeys.JOBS].current() is not None
     done = DONE.get(request.query.get("ok", "")) if error is None else None
     evaluation = view.evaluation
     stale = evaluation is not None and active is not None and evaluation.baseline_name != active.model_name
@@ -168,10 +168,10 @@ async def activate(request: web.Request) -> web.Response:
     reason = form.get("reason")
     reason = reason if isinstance(reason, str) else None
     try:
-        await request.app[keys.REGISTRY].activate(name, actor_of(request), override_reason=reason)
+        await request.app[appkeys.REGISTRY].activate(name, actor_of(request), override_reason=reason)
     except RegistryError as exc:
         return await _model_page(request, name, error=exc.message, status=exc.status, reason=reason or "")
-    request.app[keys.SWITCHER].sync_soon()
+    request.app[appkeys.SWITCHER].sync_soon()
     return see_other(MODELS_PATH + "?ok=activated")
 
 
@@ -179,7 +179,7 @@ async def activate(request: web.Request) -> web.Response:
 async def evaluate(request: web.Request) -> web.Response:
     name = _name(request)
     try:
-        await request.app[keys.JOBS].start_evaluation(name, actor_of(request))
+        await request.app[appkeys.JOBS].start_evaluation(name, actor_of(request))
     except (JobBusy, JobFailed) as exc:
         message = exc.message if isinstance(exc, JobBusy) else str(exc)
         return await _model_page(request, name, error=message, status=409)
@@ -193,10 +193,10 @@ async def rollback(request: web.Request) -> web.Response:
     to = form.get("to")
     to = to if isinstance(to, str) and MODEL_NAME.fullmatch(to) else None
     try:
-        await request.app[keys.REGISTRY].rollback(actor_of(request), to)
+        await request.app[appkeys.REGISTRY].rollback(actor_of(request), to)
     except RegistryError as exc:
         return await _models_page(request, error=exc.message, status=exc.status)
-    request.app[keys.SWITCHER].sync_soon()
+    request.app[appkeys.SWITCHER].sync_soon()
     return see_other(MODELS_PATH + "?ok=rolled-back")
 
 
@@ -205,7 +205,7 @@ async def audit_page(request: web.Request) -> web.Response:
     """Who did what, when, on the retraining pages and commands."""
     from bot.storage import create_sessionmaker
 
-    async with create_sessionmaker(request.app[keys.DATABASE])() as session:
+    async with create_sessionmaker(request.app[appkeys.DATABASE])() as session:
         events = await audit.recent(session, 300)
     return render(request, "staff/audit.html", {"events": events, "actions": ACTIONS})
 

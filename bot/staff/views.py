@@ -6,16 +6,16 @@ import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from multidict import MultiDictProxy
 from yarl import URL
 
-from bot import keys
+from bot import appkeys
+from bot.shared.french import PARIS
 from bot.staff.csrf import login_token, set_login_cookie
+from bot.staff.forms import field
 from bot.staff.labels import FILTERS as LABEL_FILTERS
 from bot.staff.middleware import HOME_PATH, LOGIN_PATH, current_staff, public, require_role
 from bot.staff.proxy import client_ip, is_https
@@ -25,7 +25,6 @@ from bot.storage.models import StaffRole
 logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
-PARIS = ZoneInfo("Europe/Paris")
 ROLE_LABELS = {StaffRole.AGENT: "conseiller", StaffRole.ADMIN: "administrateur"}
 
 FIELDS_MISSING = "Saisissez votre adresse e-mail et votre mot de passe."
@@ -60,7 +59,7 @@ def setup_templates(app: web.Application) -> None:
 def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
     """A staff page; every template gets `staff` (the logged-in account, or None)."""
     return aiohttp_jinja2.render_template(
-        template, request, {"staff": request.get(keys.STAFF), **context}, status=status
+        template, request, {"staff": request.get(appkeys.STAFF), **context}, status=status
     )
 
 
@@ -82,11 +81,6 @@ def local_path(value: str | None, default: str = HOME_PATH) -> str:
     return value
 
 
-def _field(form: MultiDictProxy, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
 def _login_form(
     request: web.Request, next_path: str, *, email: str = "", error: str | None = None, status: int = 200
 ) -> web.Response:
@@ -101,7 +95,7 @@ def _login_form(
 async def login_page(request: web.Request) -> web.Response:
     """Show the login form; someone already logged in goes on."""
     next_path = local_path(request.query.get("next"))
-    if request.get(keys.STAFF) is not None:
+    if request.get(appkeys.STAFF) is not None:
         return see_other(next_path)
     return _login_form(request, next_path)
 
@@ -110,16 +104,16 @@ async def login_page(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     """Check the email and password; open a session and go on, or show the form again with why."""
     form = await request.post()
-    email, password = _field(form, "email").strip(), _field(form, "password")
-    next_path = local_path(_field(form, "next"))
+    email, password = field(form, "email").strip(), field(form, "password")
+    next_path = local_path(field(form, "next"))
     if not email or not password:
         return _login_form(request, next_path, email=email, error=FIELDS_MISSING, status=400)
-    outcome = await request.app[keys.STAFF_ACCOUNTS].authenticate(email, password, client_ip(request))
+    outcome = await request.app[appkeys.STAFF_ACCOUNTS].authenticate(email, password, client_ip(request))
     if outcome.account is None:
         if outcome.throttled:
             return _login_form(request, next_path, email=email, error=TOO_MANY_ATTEMPTS, status=429)
         return _login_form(request, next_path, email=email, error=WRONG_LOGIN, status=401)
-    sessions = request.app[keys.STAFF_SESSIONS]
+    sessions = request.app[appkeys.STAFF_SESSIONS]
     previous = request.cookies.get(SESSION_COOKIE)
     if previous:
         await sessions.close(previous)  # a new login never reuses a session (fixation)
@@ -136,10 +130,10 @@ async def logout(request: web.Request) -> web.Response:
 
     Conversations the adviser had go back to the bot, unless they are still logged in elsewhere.
     """
-    await request.app[keys.STAFF_SESSIONS].close(request.cookies[SESSION_COOKIE])
+    await request.app[appkeys.STAFF_SESSIONS].close(request.cookies[SESSION_COOKIE])
     account_id = current_staff(request).account_id
     logger.info("Staff account %s logged out", account_id)
-    await request.app[keys.HANDOFF].release_absent(account_id)
+    await request.app[appkeys.HANDOFF_WATCH].release_absent(account_id)
     response = see_other(LOGIN_PATH)
     clear_session_cookie(response)
     return response
@@ -159,7 +153,7 @@ async def home(request: web.Request) -> web.Response:
 @require_role(StaffRole.ADMIN)
 async def accounts_page(request: web.Request) -> web.Response:
     """List the staff accounts: email, role, active, last login."""
-    accounts = await request.app[keys.STAFF_ACCOUNTS].all()
+    accounts = await request.app[appkeys.STAFF_ACCOUNTS].all()
     return render(request, "staff/accounts.html", {"accounts": accounts})
 
 

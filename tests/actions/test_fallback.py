@@ -13,8 +13,8 @@ from rasa_sdk.events import (
     FollowupAction,
     Restarted,
     SessionStarted,
-    UserUttered,
     UserUtteranceReverted,
+    UserUttered,
 )
 from rasa_sdk.executor import CollectingDispatcher
 

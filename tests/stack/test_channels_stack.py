@@ -7,185 +7,29 @@ posted to the gateway's webhooks; the bot's side is what reached the fake platfo
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import random
 import re
 import signal
-from collections.abc import Iterator
 
-import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.devstack import Stack
-from bot.fakes import telegram as tg
-from bot.fakes import whatsapp as wa
-from bot.storage import Direction, MessageStatus, create_engine, create_sessionmaker
-from bot.storage.models import CallbackRequest, Conversation, Message
+from bot.storage import Direction, MessageStatus, create_engine
+from bot.storage.models import Conversation, Message
+from tests.stack.people import (
+    WHATSAPP_WEBHOOK,
+    TelegramArtisan,
+    WhatsAppArtisan,
+    next_update_id,
+    text_of,
+    until,
+)
+from tests.support.fakes import telegram as tg
+from tests.support.fakes import whatsapp as wa
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
-
-TELEGRAM_WEBHOOK = "/webhooks/telegram/webhook"
-WHATSAPP_WEBHOOK = "/webhooks/whatsapp/webhook"
-# Update ids are unique per bot: one counter for the session, started anywhere.
-_update_ids: Iterator[int] = itertools.count(random.randrange(10**6, 10**8))
-
-
-class Database:
-    """The stack's own database, read the way an operator would."""
-
-    def __init__(self, stack: Stack) -> None:
-        self._engine = create_engine(stack.settings.database_url)
-        self._sessionmaker = create_sessionmaker(self._engine)
-
-    async def close(self) -> None:
-        await self._engine.dispose()
-
-    async def conversation(self, channel: str, external_id: str) -> Conversation | None:
-        async with self._sessionmaker() as session:
-            return await session.scalar(
-                select(Conversation).where(Conversation.channel == channel, Conversation.external_id == external_id)
-            )
-
-    async def messages(self, channel: str, external_id: str) -> list[Message]:
-        async with self._sessionmaker() as session:
-            rows = await session.scalars(
-                select(Message)
-                .join(Conversation, Conversation.id == Message.conversation_id)
-                .where(Conversation.channel == channel, Conversation.external_id == external_id)
-                .order_by(Message.id)
-            )
-            return list(rows)
-
-    async def settled(self, channel: str, external_id: str, inbound: int) -> bool:
-        """True once `inbound` artisan messages are stored and answered, and every reply has left the outbox."""
-        messages = await self.messages(channel, external_id)
-        received = [m for m in messages if m.direction == Direction.IN]
-        return (
-            len(received) >= inbound
-            and all(m.status != MessageStatus.RECEIVED for m in received)
-            and all(m.status != MessageStatus.PENDING for m in messages if m.direction == Direction.OUT)
-        )
-
-    async def callbacks(self, channel: str, external_id: str) -> list[CallbackRequest]:
-        async with self._sessionmaker() as session:
-            rows = await session.scalars(
-                select(CallbackRequest)
-                .join(Conversation, Conversation.id == CallbackRequest.conversation_id)
-                .where(Conversation.channel == channel, Conversation.external_id == external_id)
-            )
-            return list(rows)
-
-
-@pytest.fixture
-async def db(stack: Stack):
-    database = Database(stack)
-    yield database
-    await database.close()
-
-
-async def until(predicate, timeout: float = 60, what: str = "the condition") -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
-class TelegramArtisan:
-    """An artisan on Telegram: each update goes to the gateway's webhook as Telegram would post it."""
-
-    def __init__(self, session: aiohttp.ClientSession, stack: Stack, fake: tg.FakeTelegram, db: Database) -> None:
-        self.session, self.stack, self.fake, self.db = session, stack, fake, db
-        self.chat_id = random.randrange(10**8, 10**9)
-        self.sent = 0
-
-    async def post(self, update: dict, secret: str | None = "") -> int:
-        """Post as Telegram would (`secret` "" for the stack's own secret), or without one (None)."""
-        secret = self.stack.env["TELEGRAM_WEBHOOK_SECRET"] if secret == "" else secret
-        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-        async with self.session.post(f"{self.stack.url}{TELEGRAM_WEBHOOK}", json=update, headers=headers) as response:
-            return response.status
-
-    async def deliver(self, update: dict) -> list[dict]:
-        """Post one update (a new message), wait until it is answered and sent; what reached the artisan."""
-        before = len(self.replies())
-        assert await self.post(update) == 200
-        self.sent += 1
-        await until(lambda: self.db.settled("telegram", str(self.chat_id), self.sent), what="the answer")
-        return self.replies()[before:]
-
-    async def say(self, text: str) -> str:
-        return "\n".join(r["text"] for r in await self.deliver(tg.text_update(next(_update_ids), self.chat_id, text)))
-
-    async def press(self, title: str) -> str:
-        """Press the inline button `title` of the last message that had buttons."""
-        keyboards = [r["reply_markup"] for r in self.replies() if (r.get("reply_markup") or {}).get("inline_keyboard")]
-        assert keyboards, "no inline keyboard was sent"
-        buttons = [button for row in keyboards[-1]["inline_keyboard"] for button in row]
-        [button] = [b for b in buttons if b["text"] == title] or [None]
-        assert button, f"no button {title!r} among {[b['text'] for b in buttons]}"
-        update = tg.callback_update(next(_update_ids), self.chat_id, button["callback_data"])
-        return "\n".join(r["text"] for r in await self.deliver(update))
-
-    def replies(self) -> list[dict]:
-        return [m for m in self.fake.sent if str(m.get("chat_id")) == str(self.chat_id) and m.get("text")]
-
-
-class WhatsAppArtisan:
-    def __init__(self, session: aiohttp.ClientSession, stack: Stack, fake: wa.FakeWhatsApp, db: Database) -> None:
-        self.session, self.stack, self.fake, self.db = session, stack, fake, db
-        self.wa_id = f"3361{random.randrange(10**7):07d}"  # a French mobile (06 1x xx xx xx)
-        self.sent = 0
-
-    async def post(self, body: dict | bytes, headers: dict[str, str] | None = None) -> int:
-        raw, signed_headers = self.fake.signed(body)
-        async with self.session.post(
-            f"{self.stack.url}{WHATSAPP_WEBHOOK}",
-            data=raw,
-            headers={"Content-Type": "application/json", **(signed_headers if headers is None else headers)},
-        ) as response:
-            return response.status
-
-    async def deliver(self, body: dict) -> list[dict]:
-        before = len(self.replies())
-        assert await self.post(body) == 200
-        self.sent += 1
-        await until(lambda: self.db.settled("whatsapp", self.wa_id, self.sent), what="the answer")
-        return self.replies()[before:]
-
-    async def say(self, text: str) -> str:
-        return "\n".join(text_of(r) for r in await self.deliver(wa.text_message(self.wa_id, text)))
-
-    async def press(self, title: str) -> str:
-        """Tap the reply button or list row `title` of the last interactive message."""
-        interactive = [r["interactive"] for r in self.replies() if r.get("type") == "interactive"]
-        assert interactive, "no interactive message was sent"
-        action = interactive[-1]["action"]
-        choices = [(b["reply"]["id"], b["reply"]["title"]) for b in action.get("buttons", [])] + [
-            (row["id"], row["title"]) for section in action.get("sections", []) for row in section["rows"]
-        ]
-        [choice] = [c for c in choices if c[1] == title] or [None]
-        assert choice, f"no choice {title!r} among {[c[1] for c in choices]}"
-        return "\n".join(text_of(r) for r in await self.deliver(wa.button_reply(self.wa_id, *choice)))
-
-    def replies(self) -> list[dict]:
-        return [m for m in self.fake.sent if m.get("to") == self.wa_id]
-
-
-def text_of(sent: dict) -> str:
-    if sent.get("type") == "text":
-        return sent["text"]["body"]
-    if sent.get("type") == "interactive":
-        return sent["interactive"]["body"]["text"]
-    return ""
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 # --- Telegram -----------------------------------------------------------------------------------------------
@@ -199,7 +43,7 @@ async def test_a_callback_request_on_telegram_from_greeting_to_reference(stack, 
     assert "téléphone" in asks_phone
     keyboard = artisan.replies()[-1]["reply_markup"]
     assert keyboard["keyboard"][0][0]["request_contact"] is True, "Telegram offers to share the number"
-    await artisan.deliver(tg.contact_update(next(_update_ids), artisan.chat_id, "33612345678"))
+    await artisan.deliver(tg.contact_update(next_update_id(), artisan.chat_id, "33612345678"))
     await artisan.say("coiffeuse")
     await artisan.say("chalon sur saone")
     await artisan.press("Fonds de solidarité")
@@ -217,7 +61,7 @@ async def test_a_callback_request_on_telegram_from_greeting_to_reference(stack, 
 
 async def test_telegram_refuses_a_webhook_without_the_secret_and_stores_nothing(stack, fake_telegram, db, session) -> None:
     artisan = TelegramArtisan(session, stack, fake_telegram, db)
-    update = tg.text_update(next(_update_ids), artisan.chat_id, "bonjour")
+    update = tg.text_update(next_update_id(), artisan.chat_id, "bonjour")
     assert await artisan.post(update, secret=None) == 401
     assert await artisan.post(update, secret="not-the-secret") == 403
     assert await db.conversation("telegram", str(artisan.chat_id)) is None
@@ -225,7 +69,7 @@ async def test_telegram_refuses_a_webhook_without_the_secret_and_stores_nothing(
 
 async def test_a_redelivered_telegram_update_is_answered_once(stack, fake_telegram, db, session) -> None:
     artisan = TelegramArtisan(session, stack, fake_telegram, db)
-    update = tg.text_update(next(_update_ids), artisan.chat_id, "c'est quoi le PGE ?")
+    update = tg.text_update(next_update_id(), artisan.chat_id, "c'est quoi le PGE ?")
     first = await artisan.deliver(update)
     assert await artisan.post(update) == 200, "Telegram redelivers when it missed our answer: we say OK"
     assert await artisan.post(update) == 200
@@ -236,7 +80,7 @@ async def test_a_redelivered_telegram_update_is_answered_once(stack, fake_telegr
 
 async def test_a_photo_gets_a_polite_answer_saying_what_the_bot_reads(stack, fake_telegram, db, session) -> None:
     artisan = TelegramArtisan(session, stack, fake_telegram, db)
-    [reply] = await artisan.deliver(tg.photo_update(next(_update_ids), artisan.chat_id))
+    [reply] = await artisan.deliver(tg.photo_update(next_update_id(), artisan.chat_id))
     assert "images" in reply["text"] and "écrire" in reply["text"]
 
 
@@ -245,7 +89,7 @@ async def test_telegram_flood_control_is_honoured_and_the_reply_arrives_once(sta
     fake_telegram.fail_next("sendMessage", status=429, retry_after=1)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    replies = await artisan.deliver(tg.text_update(next(_update_ids), artisan.chat_id, "bonjour"))
+    replies = await artisan.deliver(tg.text_update(next_update_id(), artisan.chat_id, "bonjour"))
     assert loop.time() - started >= 1.0, "nothing is sent before the wait Telegram asked for"
     assert len(replies) == len({r["message_id"] for r in replies}) and "onjour" in replies[0]["text"]
     [outbound] = [m for m in await db.messages("telegram", str(artisan.chat_id)) if m.direction == Direction.OUT][:1]
@@ -259,7 +103,7 @@ async def test_concurrent_telegram_conversations_each_keep_their_order(stack, fa
     async def burst(artisan: TelegramArtisan) -> None:
         # Every message posted at once, as Telegram does for a fast typist: none waits for the previous answer.
         for text in script:
-            assert await artisan.post(tg.text_update(next(_update_ids), artisan.chat_id, text)) == 200
+            assert await artisan.post(tg.text_update(next_update_id(), artisan.chat_id, text)) == 200
         artisan.sent = len(script)
 
     await asyncio.gather(*(burst(a) for a in artisans))
@@ -364,7 +208,7 @@ async def test_the_gateway_killed_mid_conversation_loses_nothing_and_repeats_not
     tried = len([c for c in fake_telegram.calls if c["method"] == "sendMessage"])
     script = ["bonjour", "c'est quoi le PGE ?", "et le chômage partiel ?", "merci"]
     for text in script:
-        assert await artisan.post(tg.text_update(next(_update_ids), artisan.chat_id, text)) == 200
+        assert await artisan.post(tg.text_update(next_update_id(), artisan.chat_id, text)) == 200
     artisan.sent = len(script)
     await fake_telegram.until(lambda: len([c for c in fake_telegram.calls if c["method"] == "sendMessage"]) > tried, 60)
     old = gateway_pid(stack)
@@ -434,7 +278,7 @@ async def post_signed(client, fake: wa.FakeWhatsApp, body: dict) -> None:  # typ
 async def test_an_answer_due_after_the_24_hour_window_is_held_or_sent_as_the_template(
     aiohttp_client, stack, fake_whatsapp, sqlite_url, template
 ) -> None:
-    from bot import keys
+    from bot import appkeys
     from bot.app import create_app
 
     wa_id = f"3361{random.randrange(10**7):07d}"
@@ -448,7 +292,7 @@ async def test_an_answer_due_after_the_24_hour_window_is_held_or_sent_as_the_tem
     client = await aiohttp_client(
         create_app(whatsapp_settings(stack, fake_whatsapp, sqlite_url, whatsapp_template=template))
     )
-    log = client.app[keys.MESSAGE_LOG]
+    log = client.app[appkeys.MESSAGE_LOG]
     conversation = await log.find_conversation("whatsapp", wa_id)
 
     async def answer_left_the_outbox() -> bool:

@@ -14,10 +14,10 @@ import uuid
 import aiohttp
 import pytest
 
-from bot.devstack import Stack, staff_login
-from bot.replies import LOST_TRACK
-from tests.stack.test_handoff_endings_stack import answer, the_bot_answers_again
-from tests.stack.test_handoff_stack import PASSWORD, add_adviser, chat, conversation_of
+from bot.messaging.replies import LOST_TRACK
+from tests.stack.people import PASSWORD, add_adviser, answer, chat, conversation_of
+from tests.stack.test_handoff_endings_stack import the_bot_answers_again
+from tests.support.stack import Stack, staff_login
 
 pytestmark = pytest.mark.stack
 

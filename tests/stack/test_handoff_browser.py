@@ -20,13 +20,13 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 from sqlalchemy import select
 
-from bot.devstack import Stack
-from bot.fakes import telegram as tg
-from bot.handoff import GIVEN_BACK, TAKEN
+from bot.messaging.replies import GIVEN_BACK, TAKEN
 from bot.settings import ROOT
 from bot.storage import Direction, MessageStatus, create_engine, create_sessionmaker
 from bot.storage.models import Conversation, Message
 from tests.conftest import CHROMIUM_ARGS, chromium_path
+from tests.support.fakes import telegram as tg
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
 

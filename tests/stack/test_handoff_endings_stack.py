@@ -3,45 +3,28 @@
 For each ending (the adviser gives the conversation back, closes it, transfers it and the colleague closes it,
 logs out; nobody takes it in time), the artisan's next two questions each get exactly the bot's one answer.
 Rasa's tracker is resumed by the gateway at each ending; a resume that left Rasa unable to predict (issue 19)
-answered nine identical "je n'ai pas compris" bubbles, then nothing.
+answered nine identical "je n'ai pas compris" bubbles, then nothing. (One ending on Telegram and one on
+WhatsApp: tests/stack/test_handoff_stack.py.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import random
 import time
 import uuid
 from collections.abc import Iterator
 
 import aiohttp
 import pytest
-import yaml
-from sqlalchemy import select
 
-from bot.devstack import Stack, start_stack, stop_stack
-from bot.fakes import telegram as tg
-from bot.fakes import whatsapp as wa
-from bot.handoff import ADVISER_GONE, CLOSED_BY_ADVISER, GIVEN_BACK, NOBODY_IN_TIME, TAKEN
-from bot.settings import ROOT
-from bot.storage import create_engine, create_sessionmaker
-from bot.storage.models import StaffAccount
-from tests.stack.test_handoff_stack import Adviser, add_adviser, chat, conversation_of, history
+from bot.messaging.replies import ADVISER_GONE, CLOSED_BY_ADVISER, GIVEN_BACK, NOBODY_IN_TIME, TAKEN
+from tests.stack.people import Adviser, account_id, add_adviser, answer, chat, conversation_of, history
+from tests.stack.test_handoff_stack import NEXT_QUESTIONS
+from tests.support.stack import Stack, start_stack, stop_stack
 
 pytestmark = pytest.mark.stack
 
-RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
-# Two questions the bot answers with one bubble each, asked after every ending.
-NEXT_QUESTIONS = (
-    ("c quoi le PGE ?", "utter_faq_pge"),
-    ("chomage partiel pour mes salariés", "utter_faq_activite_partielle"),
-)
 ASK_FOR_ADVISER = "je voudrais parler à un conseiller"
-
-
-def answer(response: str) -> str:
-    return RESPONSES[response][0]["text"]
 
 
 async def the_bot_answers_again(session: aiohttp.ClientSession, stack: Stack, sender: str) -> None:
@@ -60,40 +43,19 @@ async def handed_to(adviser: Adviser, session: aiohttp.ClientSession, stack: Sta
     return conversation.id
 
 
-async def account_id(stack: Stack, email: str) -> int:
-    engine = create_engine(stack.settings.database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            return await session.scalar(select(StaffAccount.id).where(StaffAccount.email == email))
-    finally:
-        await engine.dispose()
-
-
-async def test_after_give_back_the_bot_answers_the_next_two_questions(stack: Stack) -> None:
-    sender = f"give-back-{uuid.uuid4().hex[:8]}"
+@pytest.mark.parametrize("action, told", [("give-back", GIVEN_BACK), ("close", CLOSED_BY_ADVISER)])
+async def test_after_the_adviser_ends_it_the_bot_answers_the_next_two_questions(
+    stack: Stack, action: str, told: str
+) -> None:
+    sender = f"{action}-{uuid.uuid4().hex[:8]}"
     adviser = await Adviser.login(stack, add_adviser(stack))
     try:
         async with aiohttp.ClientSession() as session:
             conversation_id = await handed_to(adviser, session, stack, sender)
-            await adviser.act(conversation_id, "give-back")
-            assert (await history(session, stack, sender))[-1] == GIVEN_BACK
+            await adviser.act(conversation_id, action)
+            assert (await history(session, stack, sender))[-1] == told
             await the_bot_answers_again(session, stack, sender)
-            assert (await conversation_of(stack, "rest", sender)).state == "bot"
-    finally:
-        await adviser.close()
-
-
-async def test_after_close_the_bot_answers_the_next_two_questions(stack: Stack) -> None:
-    sender = f"close-{uuid.uuid4().hex[:8]}"
-    adviser = await Adviser.login(stack, add_adviser(stack))
-    try:
-        async with aiohttp.ClientSession() as session:
-            conversation_id = await handed_to(adviser, session, stack, sender)
-            await adviser.act(conversation_id, "close")
-            assert (await history(session, stack, sender))[-1] == CLOSED_BY_ADVISER
-            assert (await conversation_of(stack, "rest", sender)).state == "closed"
-            await the_bot_answers_again(session, stack, sender)
-            assert (await conversation_of(stack, "rest", sender)).state == "bot", "the artisan wrote: reopened"
+            assert (await conversation_of(stack, "rest", sender)).state == "bot", "closed, then reopened by writing"
     finally:
         await adviser.close()
 
@@ -138,70 +100,6 @@ async def test_a_misunderstood_message_gets_one_bubble_and_the_next_question_its
     async with aiohttp.ClientSession() as session:
         assert await chat(session, stack, sender, "hmm ok et donc") == [answer("utter_fallback")]
         await the_bot_answers_again(session, stack, sender)
-
-
-_update_ids: Iterator[int] = itertools.count(random.randrange(3 * 10**8, 4 * 10**8))
-
-
-async def test_on_telegram_after_give_back_the_bot_answers_the_next_two_questions(stack: Stack, fake_telegram) -> None:
-    chat_id = random.randrange(10**9, 2 * 10**9)
-    adviser = await Adviser.login(stack, add_adviser(stack))
-    headers = {"X-Telegram-Bot-Api-Secret-Token": stack.env["TELEGRAM_WEBHOOK_SECRET"]}
-
-    async def say(session: aiohttp.ClientSession, text: str) -> None:
-        update = tg.text_update(next(_update_ids), chat_id, text)
-        async with session.post(f"{stack.url}/webhooks/telegram/webhook", json=update, headers=headers) as response:
-            assert response.status == 200
-
-    def texts() -> list[str]:
-        return fake_telegram.texts_to(chat_id)
-
-    try:
-        async with aiohttp.ClientSession() as session:
-            await say(session, ASK_FOR_ADVISER)
-            await fake_telegram.until(lambda: any("conseiller" in t for t in texts()), 60)
-            conversation = await conversation_of(stack, "telegram", str(chat_id))
-            await adviser.act(conversation.id, "take")
-            await adviser.act(conversation.id, "give-back")
-            await fake_telegram.until(lambda: GIVEN_BACK in texts(), 30)
-            for question, response in NEXT_QUESTIONS:
-                before = len(texts())
-                await say(session, question)
-                await fake_telegram.until(lambda: len(texts()) > before, 60)
-                await asyncio.sleep(1)  # a second bubble, if any, would be out by now
-                assert texts()[before:] == [answer(response)], question
-    finally:
-        await adviser.close()
-
-
-async def test_on_whatsapp_after_close_the_bot_answers_the_next_two_questions(stack: Stack, fake_whatsapp) -> None:
-    wa_id = f"3362{random.randrange(10**7):07d}"
-    adviser = await Adviser.login(stack, add_adviser(stack))
-
-    async def say(session: aiohttp.ClientSession, text: str) -> None:
-        raw, headers = fake_whatsapp.signed(wa.text_message(wa_id, text))
-        async with session.post(f"{stack.url}/webhooks/whatsapp/webhook", data=raw, headers=headers) as response:
-            assert response.status == 200
-
-    def texts() -> list[str]:
-        return fake_whatsapp.texts_to(wa_id)
-
-    try:
-        async with aiohttp.ClientSession() as session:
-            await say(session, ASK_FOR_ADVISER)
-            await fake_whatsapp.until(lambda: any("conseiller" in t for t in texts()), 60)
-            conversation = await conversation_of(stack, "whatsapp", wa_id)
-            await adviser.act(conversation.id, "take")
-            await adviser.act(conversation.id, "close")
-            await fake_whatsapp.until(lambda: CLOSED_BY_ADVISER in texts(), 30)
-            for question, response in NEXT_QUESTIONS:
-                before = len(texts())
-                await say(session, question)
-                await fake_whatsapp.until(lambda: len(texts()) > before, 60)
-                await asyncio.sleep(1)
-                assert texts()[before:] == [answer(response)], question
-    finally:
-        await adviser.close()
 
 
 # --- Nobody takes it in time: a stack of its own, where a conversation waits at most a minute ----------------

@@ -1,101 +1,42 @@
 """The hand-off on the whole stack: an artisan asks for a person in their own words (Rasa understands it, the
 handoff action queues the conversation and pauses Rasa), an adviser takes it through the console's API,
-answers on the artisan's channel, gives it back, and the bot (resumed) answers the next message.
+answers on the artisan's channel, gives it back or closes it, and the bot (resumed) answers the next questions,
+one bubble each, on the web chat, Telegram and WhatsApp.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import subprocess
-import sys
 import uuid
 
 import aiohttp
 import pytest
-import yaml
-from sqlalchemy import select
 
-from bot.devstack import Stack, staff_login
-from bot.fakes import telegram as tg
-from bot.handoff import GIVEN_BACK, TAKEN
-from bot.replies import HELD_FOR_ADVISER
-from bot.settings import ROOT
-from bot.storage import create_engine, create_sessionmaker
-from bot.storage.models import Conversation
+from bot.messaging.replies import CLOSED_BY_ADVISER, GIVEN_BACK, HELD_FOR_ADVISER, TAKEN
+from tests.stack.people import (
+    Adviser,
+    Database,
+    TelegramArtisan,
+    WhatsAppArtisan,
+    add_adviser,
+    answer,
+    chat,
+    conversation_of,
+    history,
+)
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
 
-PASSWORD = "un mot de passe assez long"
-PGE_ANSWER = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]["utter_faq_pge"][0]["text"]
+# Two questions the bot answers with one bubble each, asked after a hand-off ends.
+NEXT_QUESTIONS = (
+    ("c quoi le PGE ?", "utter_faq_pge"),
+    ("chomage partiel pour mes salariés", "utter_faq_activite_partielle"),
+)
 
 
-def add_adviser(stack: Stack, role: str = "agent") -> str:
-    email = f"conseiller-{uuid.uuid4().hex[:8]}@cma71.fr"
-    subprocess.run(
-        [sys.executable, "-m", "bot", "staff", "add", email, "--role", role, "--password-stdin"],
-        cwd=ROOT,
-        env=dict(os.environ, DATABASE_URL=stack.settings.database_url),
-        input=PASSWORD + "\n",
-        text=True,
-        check=True,
-        capture_output=True,
-    )
-    return email
-
-
-class Adviser:
-    """An adviser's browser session, speaking to the console's JSON API."""
-
-    def __init__(self, stack: Stack, session: aiohttp.ClientSession) -> None:
-        self.stack, self.session, self.csrf = stack, session, ""
-
-    @classmethod
-    async def login(cls, stack: Stack, email: str) -> Adviser:
-        session, csrf = await staff_login(stack.url, email, PASSWORD)
-        adviser = cls(stack, session)
-        adviser.csrf = csrf
-        return adviser
-
-    async def close(self) -> None:
-        await self.session.close()
-
-    async def queue(self) -> list[dict]:
-        async with self.session.get(f"{self.stack.url}/staff/console/api/queue") as response:
-            assert response.status == 200, await response.text()
-            body = await response.json()
-        return body["queue"] if isinstance(body, dict) else body
-
-    async def act(self, conversation_id: str, action: str, **body: object) -> int:
-        async with self.session.post(
-            f"{self.stack.url}/staff/console/api/conversations/{conversation_id}/{action}",
-            json=body,
-            headers={"X-CSRF-Token": self.csrf},
-        ) as response:
-            assert response.status == 200, f"{action}: {response.status} {await response.text()}"
-            return response.status
-
-
-async def conversation_of(stack: Stack, channel: str, external_id: str) -> Conversation:
-    engine = create_engine(stack.settings.database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            return await session.scalar(
-                select(Conversation).where(Conversation.channel == channel, Conversation.external_id == external_id)
-            )
-    finally:
-        await engine.dispose()
-
-
-async def chat(session: aiohttp.ClientSession, stack: Stack, sender: str, text: str) -> list[str]:
-    async with session.post(f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}) as response:
-        assert response.status == 200, await response.text()
-        return [reply.get("text", "") for reply in await response.json()]
-
-
-async def history(session: aiohttp.ClientSession, stack: Stack, sender: str) -> list[str]:
-    async with session.get(f"{stack.url}/webhooks/rest/history", params={"sender": sender}) as response:
-        return [m["text"] for m in (await response.json())["messages"]]
+async def the_bot_answers_again(artisan: TelegramArtisan | WhatsAppArtisan) -> None:
+    for question, response in NEXT_QUESTIONS:
+        assert await artisan.answers_to(question) == [answer(response)], question
 
 
 async def test_a_web_chat_artisan_is_handed_to_an_adviser_and_back(stack: Stack) -> None:
@@ -121,47 +62,8 @@ async def test_a_web_chat_artisan_is_handed_to_an_adviser_and_back(stack: Stack)
 
             await adviser.act(conversation.id, "give-back")
             assert (await history(session, stack, sender))[-1] == GIVEN_BACK
-            assert await chat(session, stack, sender, "c'est quoi le PGE ?") == [PGE_ANSWER], "Rasa was resumed"
+            assert await chat(session, stack, sender, "c'est quoi le PGE ?") == [answer("utter_faq_pge")], "Rasa was resumed"
             assert (await conversation_of(stack, "rest", sender)).state == "bot"
-    finally:
-        await adviser.close()
-
-
-async def test_a_telegram_artisan_is_answered_by_an_adviser_on_telegram(stack: Stack, fake_telegram) -> None:
-    import itertools
-    import random
-
-    chat_id = random.randrange(10**8, 10**9)
-    update_ids = itertools.count(random.randrange(10**8, 2 * 10**8))
-    adviser = await Adviser.login(stack, add_adviser(stack))
-
-    async def say(session: aiohttp.ClientSession, text: str) -> None:
-        headers = {"X-Telegram-Bot-Api-Secret-Token": stack.env["TELEGRAM_WEBHOOK_SECRET"]}
-        update = tg.text_update(next(update_ids), chat_id, text)
-        async with session.post(f"{stack.url}/webhooks/telegram/webhook", json=update, headers=headers) as response:
-            assert response.status == 200
-
-    def texts() -> list[str]:
-        return fake_telegram.texts_to(chat_id)
-
-    try:
-        async with aiohttp.ClientSession() as session:
-            await say(session, "un humain svp")
-            await fake_telegram.until(lambda: any("conseiller" in t for t in texts()), 60)
-            conversation = await conversation_of(stack, "telegram", str(chat_id))
-            assert conversation.state == "waiting"
-
-            await adviser.act(conversation.id, "take")
-            await adviser.act(conversation.id, "reply", text="Bonjour, je regarde votre dossier.")
-            await fake_telegram.until(lambda: "Bonjour, je regarde votre dossier." in texts(), 30)
-            await adviser.act(conversation.id, "give-back")
-            await fake_telegram.until(lambda: GIVEN_BACK in texts(), 30)
-
-            before = len(texts())
-            await say(session, "c'est quoi le PGE ?")
-            await fake_telegram.until(lambda: len(texts()) > before, 60)
-            await asyncio.sleep(1)  # a second bubble, if any, would be out by now
-            assert texts()[before:] == [PGE_ANSWER]
     finally:
         await adviser.close()
 
@@ -183,35 +85,33 @@ async def test_distress_gives_the_listening_line_at_once_and_goes_first(stack: S
         await adviser.close()
 
 
-async def test_a_whatsapp_artisan_is_answered_by_an_adviser_on_whatsapp(stack: Stack, fake_whatsapp) -> None:
-    import random
-
-    from bot.fakes import whatsapp as wa
-
-    wa_id = f"3361{random.randrange(10**7):07d}"
+@pytest.mark.parametrize(
+    "channel, ending, told", [("telegram", "give-back", GIVEN_BACK), ("whatsapp", "close", CLOSED_BY_ADVISER)]
+)
+async def test_an_artisan_on_their_phone_is_answered_by_an_adviser_then_by_the_bot(
+    request: pytest.FixtureRequest, stack: Stack, db: Database, session: aiohttp.ClientSession,
+    channel: str, ending: str, told: str,
+) -> None:
+    if channel == "telegram":
+        fake = request.getfixturevalue("fake_telegram")
+        artisan: TelegramArtisan | WhatsAppArtisan = TelegramArtisan(session, stack, fake, db)
+        external_id = str(artisan.chat_id)
+    else:
+        artisan = WhatsAppArtisan(session, stack, request.getfixturevalue("fake_whatsapp"), db)
+        external_id = artisan.wa_id
     adviser = await Adviser.login(stack, add_adviser(stack))
-
-    async def say(session: aiohttp.ClientSession, text: str) -> None:
-        raw, headers = fake_whatsapp.signed(wa.text_message(wa_id, text))
-        async with session.post(f"{stack.url}/webhooks/whatsapp/webhook", data=raw, headers=headers) as response:
-            assert response.status == 200
-
-    def texts() -> list[str]:
-        return fake_whatsapp.texts_to(wa_id)
-
     try:
-        async with aiohttp.ClientSession() as session:
-            await say(session, "passez-moi quelqu'un")
-            await fake_whatsapp.until(lambda: any("conseiller" in t for t in texts()), 60)
-            conversation = await conversation_of(stack, "whatsapp", wa_id)
-            assert conversation.state == "waiting"
-            [row] = [r for r in await adviser.queue() if r["id"] == conversation.id]
-            assert row["name"] == "Marie", "the name WhatsApp gives, for the adviser"
+        assert "conseiller" in await artisan.say("passez-moi quelqu'un")
+        conversation = await conversation_of(stack, channel, external_id)
+        assert conversation.state == "waiting"
+        [row] = [r for r in await adviser.queue() if r["id"] == conversation.id]
+        assert row["name"] == "Marie", "the name the platform gives, for the adviser"
 
-            await adviser.act(conversation.id, "take")
-            await adviser.act(conversation.id, "reply", text="Bonjour Marie, je regarde votre dossier.")
-            await fake_whatsapp.until(lambda: "Bonjour Marie, je regarde votre dossier." in texts(), 30)
-            await adviser.act(conversation.id, "give-back")
-            await fake_whatsapp.until(lambda: GIVEN_BACK in texts(), 30)
+        await adviser.act(conversation.id, "take")
+        await adviser.act(conversation.id, "reply", text="Bonjour Marie, je regarde votre dossier.")
+        await artisan.fake.until(lambda: artisan.texts()[-2:] == [TAKEN, "Bonjour Marie, je regarde votre dossier."], 30)
+        await adviser.act(conversation.id, ending)
+        await artisan.fake.until(lambda: artisan.texts()[-1:] == [told], 30)
+        await the_bot_answers_again(artisan)
     finally:
         await adviser.close()

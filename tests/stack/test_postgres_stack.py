@@ -10,7 +10,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from bot.devstack import start_stack, stop_stack
+from tests.support.stack import start_stack, stop_stack
 
 pytestmark = pytest.mark.stack
 

@@ -9,9 +9,9 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.devstack import Stack
 from bot.storage import create_engine, create_sessionmaker
 from bot.storage.models import CallbackRequest, Conversation, MaskPledge
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
 

@@ -27,12 +27,12 @@ from playwright.async_api import expect
 from sqlalchemy import select
 
 from bench.switch import Load, converse
-from bot.devstack import Stack, staff_login, start_stack, stop_stack
-from bot.replies import ENGINE_FAILED
+from bot.messaging.replies import ENGINE_FAILED
+from bot.runtime.base_model import ensure_model
 from bot.settings import ROOT, Settings
 from bot.storage import create_engine, create_sessionmaker
 from bot.storage.models import InboxLabel, Message, MessageStatus
-from bot.training import ensure_model
+from tests.support.stack import Stack, staff_login, start_stack, stop_stack
 
 pytestmark = pytest.mark.stack
 
@@ -79,7 +79,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     models.mkdir()
     base = ensure_model(Settings())
     (models / base.name).symlink_to(base)
-    env = {"MODELS_DIR": str(models), "MAX_ACCURACY_DROP": "0.01", "ADVISER_HOURS": "mon-sun 00:00-24:00"}
+    # No drop tolerated: the first model, without the new intent, is worse than the one the loop activates (the
+    # loop checks its evaluation says so), however training's noise moves the other intents' scores by a point.
+    env = {"MODELS_DIR": str(models), "MAX_ACCURACY_DROP": "0", "ADVISER_HOURS": "mon-sun 00:00-24:00"}
     running = start_stack(tmp, f"sqlite:///{tmp / 'crisisbot.db'}", env)
     yield running
     stop_stack(running)

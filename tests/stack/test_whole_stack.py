@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from bot.settings import ROOT
-from bot.devstack import Stack
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
 

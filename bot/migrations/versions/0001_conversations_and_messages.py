@@ -4,9 +4,8 @@ Revision ID: 0001
 Revises: 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -52,7 +51,6 @@ def upgrade() -> None:
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index('ix_messages_conversation_id_id', ['conversation_id', 'id'], unique=False)
         batch_op.create_index('ix_messages_status', ['status'], unique=False)
-
 
 
 def downgrade() -> None:

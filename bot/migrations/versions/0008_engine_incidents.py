@@ -8,9 +8,8 @@ by an adviser was answered with the same fallback bubble nine times. Those messa
 admins' inbox stops listing them as not understood.
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0008'
 down_revision = '0007'

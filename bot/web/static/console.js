@@ -7,7 +7,6 @@
   var WS_PATH = '/staff/console/ws';
   var DOWN = "Le serveur ne répond pas. Réessayez dans un instant.";
   var EXPIRED = "Votre session a expiré : rechargez la page pour vous reconnecter.";
-  var SOUND_KEY = 'crisisbot.console.sound', NOTIFY_KEY = 'crisisbot.console.notify';
 
   function $(id) { return document.getElementById(id); }
   var root = $('console');
@@ -130,52 +129,9 @@
     }, function (err) { showError(err.message); });
   }
 
-  /* ---- Alerts: a sound and a browser notification, off by default, remembered ---- */
-  function stored(key) { try { return window.localStorage.getItem(key) === 'on'; } catch (e) { return false; } }
-  function remember(key, on) { try { window.localStorage.setItem(key, on ? 'on' : 'off'); } catch (e) { /* privé */ } }
-  var soundBox = $('alert-sound'), notifyBox = $('alert-notify');
-  var canNotify = typeof window.Notification === 'function';
-  soundBox.checked = stored(SOUND_KEY);
-  notifyBox.checked = canNotify && stored(NOTIFY_KEY) && window.Notification.permission === 'granted';
-  if (!canNotify) notifyBox.disabled = true;
-  soundBox.addEventListener('change', function () { remember(SOUND_KEY, soundBox.checked); if (soundBox.checked) beep(); });
-  notifyBox.addEventListener('change', function () {
-    if (!notifyBox.checked) { remember(NOTIFY_KEY, false); return; }
-    window.Notification.requestPermission().then(function (permission) {
-      notifyBox.checked = permission === 'granted';
-      remember(NOTIFY_KEY, notifyBox.checked);
-      if (!notifyBox.checked) showError("Le navigateur refuse les notifications pour ce site : autorisez-les dans ses réglages.");
-    });
-  });
-
-  var audio = null;
-  function beep() {
-    var Ctx = window.AudioContext || window.webkitAudioContext;
-    if (!Ctx) return;
-    try {
-      audio = audio || new Ctx();
-      var osc = audio.createOscillator(), gain = audio.createGain();
-      osc.frequency.value = 880;
-      gain.gain.setValueAtTime(0.2, audio.currentTime);
-      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
-      osc.connect(gain); gain.connect(audio.destination);
-      osc.start(); osc.stop(audio.currentTime + 0.4);
-    } catch (e) { /* pas de son : tant pis */ }
-  }
-
-  function alertNew(rows) {
-    if (soundBox.checked) beep();
-    if (notifyBox.checked && canNotify && window.Notification.permission === 'granted') {
-      rows.forEach(function (row) {
-        try {
-          var n = new window.Notification('Un artisan attend un conseiller', {
-            body: row.name + ' · ' + row.channel_label + ' · ' + (row.reason_label || ''), tag: row.id
-          });
-          n.onclick = function () { window.focus(); openConversation(row.id); };
-        } catch (e) { /* notifications indisponibles */ }
-      });
-    }
-  }
+  /* ---- Alerts (console_alerts.js): a sound and a browser notification for a new waiting artisan ---- */
+  var alerts = window.crisisbotConsoleAlerts.setup({ onError: showError, onOpen: function (id) { openConversation(id); } });
+  var alertNew = alerts.alertNew;
 
   /* ---- The open conversation ---- */
   function statusText(m) {

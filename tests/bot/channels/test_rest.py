@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from bot import keys
+from bot import appkeys
 from bot.app import create_app
 from bot.settings import Settings
 from bot.storage import Message
@@ -29,7 +29,7 @@ async def client(aiohttp_client, settings: Settings):
 
 
 async def stored_messages(client) -> int:
-    async with client.app[keys.DATABASE].connect() as connection:
+    async with client.app[appkeys.DATABASE].connect() as connection:
         return await connection.scalar(select(func.count()).select_from(Message))
 
 
@@ -145,7 +145,7 @@ async def test_ten_thousand_characters_get_a_polite_reply_and_are_stored(live_cl
     text = text[:10_000]
     replies = await ask(live_client, "long", text)
     assert len(replies) == 1 and "résumer" in replies[0]["text"]
-    log = live_client.app[keys.MESSAGE_LOG]
+    log = live_client.app[appkeys.MESSAGE_LOG]
     conversation = await log.find_conversation("rest", "long")
     assert [len(m.text) for m in await log.transcript(conversation.id)][0] == 10_000
 
@@ -161,7 +161,7 @@ async def test_a_retried_message_id_is_answered_once_with_the_same_replies(live_
     first = await ask(live_client, "retry", "c'est quoi le PGE", message_id="m-1")
     second = await ask(live_client, "retry", "c'est quoi le PGE", message_id="m-1")
     assert first == second and first
-    log = live_client.app[keys.MESSAGE_LOG]
+    log = live_client.app[appkeys.MESSAGE_LOG]
     conversation = await log.find_conversation("rest", "retry")
     transcript = await log.transcript(conversation.id)
     assert [m.direction for m in transcript].count("in") == 1
@@ -180,7 +180,7 @@ async def test_messages_of_one_sender_are_answered_in_order(live_client) -> None
     texts = ["bonjour", "c quoi le fonds de solidarite", "merci", "au revoir"]
     results = await asyncio.gather(*(ask(live_client, "ordered", t, message_id=str(i)) for i, t in enumerate(texts)))
     assert all(results)
-    log = live_client.app[keys.MESSAGE_LOG]
+    log = live_client.app[appkeys.MESSAGE_LOG]
     conversation = await log.find_conversation("rest", "ordered")
     transcript = await log.transcript(conversation.id)
     inbound = [m for m in transcript if m.direction == "in"]

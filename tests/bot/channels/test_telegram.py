@@ -18,11 +18,15 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot import keys, replies
+from bot import appkeys
 from bot.app import create_app
 from bot.channels.base import DeliveryFailed, Outgoing, RetryLater
 from bot.channels.telegram import ALLOWED_UPDATES, SECRET_HEADER, SHARE_PHONE, TelegramChannel, split_text
-from bot.fakes.telegram import (
+from bot.errors import ConfigurationError
+from bot.messaging import replies
+from bot.settings import Settings
+from bot.storage import Direction, Message
+from tests.support.fakes.telegram import (
     FakeTelegram,
     callback_update,
     contact_update,
@@ -32,9 +36,6 @@ from bot.fakes.telegram import (
     text_update,
     voice_update,
 )
-from bot.errors import ConfigurationError
-from bot.settings import Settings
-from bot.storage import Direction, Message
 
 WEBHOOK = "/webhooks/telegram/webhook"
 SECRET = secrets.token_urlsafe(24)  # as an operator makes one
@@ -84,12 +85,12 @@ async def post(client, update: dict, secret: str | None = SECRET):
 
 
 async def stored_count(client) -> int:
-    async with client.app[keys.DATABASE].connect() as connection:
+    async with client.app[appkeys.DATABASE].connect() as connection:
         return await connection.scalar(select(func.count()).select_from(Message))
 
 
 async def inbound(client, chat_id: int = CHAT) -> list[Message]:
-    log = client.app[keys.MESSAGE_LOG]
+    log = client.app[appkeys.MESSAGE_LOG]
     conversation = await log.find_conversation("telegram", str(chat_id))
     if conversation is None:
         return []
@@ -173,7 +174,7 @@ async def test_commands_become_our_intents_and_other_slashes_plain_text(client, 
 async def test_an_inline_button_press_is_the_stored_buttons_payload_and_its_spinner_stops(client, fake) -> None:
     first = await the_only_inbound(client, text_update(30, CHAT, "/start"))
     buttons = [{"title": "Fonds de solidarité", "payload": "/faq_fonds_solidarite"}, {"title": "PGE", "payload": "/faq_pge"}]
-    [menu] = await client.app[keys.MESSAGE_LOG].record_answer(first, [{"text": "Choisissez un sujet", "buttons": buttons}])
+    [menu] = await client.app[appkeys.MESSAGE_LOG].record_answer(first, [{"text": "Choisissez un sujet", "buttons": buttons}])
 
     response = await post(client, callback_update(31, CHAT, f"b:{menu.id}:1"))
     assert response.status == 200
@@ -187,7 +188,7 @@ async def test_an_inline_button_press_is_the_stored_buttons_payload_and_its_spin
 async def test_a_stale_or_foreign_button_is_not_read_as_a_choice(client, fake) -> None:
     other_chat = 777
     first = await the_only_inbound(client, text_update(40, other_chat, "/start"), chat_id=other_chat)
-    [theirs] = await client.app[keys.MESSAGE_LOG].record_answer(
+    [theirs] = await client.app[appkeys.MESSAGE_LOG].record_answer(
         first, [{"text": "Menu", "buttons": [{"title": "Oui", "payload": "/affirm"}]}]
     )
     for update_id, data in ((41, f"b:{theirs.id}:0"), (42, "b:999999:0"), (43, "something else")):
@@ -248,7 +249,7 @@ async def test_updates_we_do_not_handle_are_acknowledged_and_not_stored(client, 
 async def test_no_name_phone_token_or_secret_is_logged_at_info(client, caplog) -> None:
     caplog.set_level(logging.INFO)
     await the_only_inbound(client, contact_update(80, CHAT, "33611223344", first_name="Gwendoline"))
-    assert not any(word in caplog.text for word in ("33611223344", "Gwendoline", SECRET, client.app[keys.SETTINGS].telegram_bot_token))
+    assert not any(word in caplog.text for word in ("33611223344", "Gwendoline", SECRET, client.app[appkeys.SETTINGS].telegram_bot_token))
 
 
 async def test_sending_logs_no_token_at_info(channel, fake, caplog) -> None:

@@ -17,16 +17,16 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot import keys
+from bot import appkeys
 from bot.app import create_app
 from bot.channels.base import DeliveryFailed, Held, Outgoing, RetryLater
 from bot.channels.whatsapp import WhatsAppChannel
-from bot.fakes.whatsapp import FakeWhatsApp, button_reply, list_reply, status_update, text_message
-from bot.replies import CANNOT_READ
+from bot.messaging.replies import CANNOT_READ
 from bot.settings import Settings
 from bot.storage import Message, MessageStatus
 from bot.storage.database import create_sessionmaker
 from bot.storage.models import Author, Conversation, Direction
+from tests.support.fakes.whatsapp import FakeWhatsApp, button_reply, list_reply, status_update, text_message
 
 WEBHOOK = "/webhooks/whatsapp/webhook"
 FIXTURES = Path("/work/shared/fixtures/whatsapp")
@@ -68,7 +68,7 @@ async def post(client, fake: FakeWhatsApp, body: dict[str, Any] | bytes):
 
 
 async def stored(client, platform_message_id: str) -> list[Message]:
-    sessionmaker = create_sessionmaker(client.app[keys.DATABASE])
+    sessionmaker = create_sessionmaker(client.app[appkeys.DATABASE])
     async with sessionmaker() as session:
         rows = await session.scalars(
             select(Message).where(Message.channel == "whatsapp", Message.platform_message_id == platform_message_id)
@@ -77,7 +77,7 @@ async def stored(client, platform_message_id: str) -> list[Message]:
 
 
 async def all_messages(client) -> list[Message]:
-    sessionmaker = create_sessionmaker(client.app[keys.DATABASE])
+    sessionmaker = create_sessionmaker(client.app[appkeys.DATABASE])
     async with sessionmaker() as session:
         return list(await session.scalars(select(Message).order_by(Message.id)))
 
@@ -91,7 +91,7 @@ async def seed_outbound(
     status: MessageStatus = MessageStatus.SENT,
 ) -> Message:
     """A bot message already sent in `wa_id`'s conversation (created if needed)."""
-    sessionmaker = create_sessionmaker(client.app[keys.DATABASE])
+    sessionmaker = create_sessionmaker(client.app[appkeys.DATABASE])
     async with sessionmaker() as session:
         conversation = await session.scalar(
             select(Conversation).where(Conversation.channel == "whatsapp", Conversation.external_id == wa_id)
@@ -272,7 +272,7 @@ async def test_a_text_keeps_the_sender_and_the_profile_name_for_staff(client, fa
     body = text_message(ARTISAN, "Bonjour, je suis boulanger", wamid="wamid.profile", name="Marie Dupont")
     assert (await post(client, fake, body)).status == 200
     [row] = await stored(client, "wamid.profile")
-    log = client.app[keys.MESSAGE_LOG]
+    log = client.app[appkeys.MESSAGE_LOG]
     conversation = await log.find_conversation("whatsapp", ARTISAN)
     assert row.conversation_id == conversation.id
     assert row.text == "Bonjour, je suis boulanger"
@@ -378,7 +378,7 @@ async def test_the_phone_button_gives_the_senders_own_number(client, fake: FakeW
 
 
 async def status_of(client, message_id: int) -> tuple[str, str | None]:
-    message = await client.app[keys.MESSAGE_LOG].get(message_id)
+    message = await client.app[appkeys.MESSAGE_LOG].get(message_id)
     return message.status, message.error
 
 

@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.retrain.answers import LiveAnswers, french_date, read_domain_answers
+from bot.errors import RetrainRefused
+from bot.retrain.answer_content import read_domain_answers
+from bot.retrain.answers import LiveAnswers
 from bot.retrain.audit import Actor
 from bot.settings import ROOT
+from bot.shared.french import french_date
 from bot.storage import create_engine, create_sessionmaker, migrate
 from bot.storage.models import AdminAuditEvent, AdminIntent, Answer, StaffAccount
 
@@ -178,9 +181,9 @@ async def test_every_version_is_kept_and_an_earlier_one_can_be_restored(
 async def test_a_version_of_another_answer_cannot_be_restored(answers: LiveAnswers, admin: Actor) -> None:
     await answers.save("utter_faq_apprentissage", "Apprentis.", [], None, admin)
     [version] = await answers.history("utter_faq_apprentissage")
-    with pytest.raises(ValueError, match="version"):
+    with pytest.raises(RetrainRefused, match="version"):
         await answers.restore("utter_faq_pge", version.id, admin)
-    with pytest.raises(ValueError, match="version"):
+    with pytest.raises(RetrainRefused, match="version"):
         await answers.restore("utter_faq_pge", 999_999, admin)
 
 
@@ -201,7 +204,7 @@ async def test_a_version_of_another_answer_cannot_be_restored(answers: LiveAnswe
 async def test_bad_input_is_refused_in_french_and_nothing_is_saved(
     answers: LiveAnswers, admin: Actor, response, text, buttons, error
 ) -> None:
-    with pytest.raises(ValueError, match=error):
+    with pytest.raises(RetrainRefused, match=error):
         await answers.save(response, text, buttons, None, admin)
     assert await answers.history(response) == []
     assert not any(v.edited for v in await answers.list())

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import EvaluationFailed
 from bot.retrain import evaluation
-from bot.retrain.evaluation import EvaluationFailed, IntentScore, Scores, gate, report, run_evaluation, score
+from bot.retrain.evaluation import IntentScore, Scores, gate, report, run_evaluation, score
 from bot.retrain.export import Example, evaluation_set
+from bot.runtime.base_model import current_model
 from bot.settings import Settings
-from bot.training import current_model
 
 # Expected → predicted. By hand:
 #   A: 2 right of 3 expected, predicted twice        → P 2/2 = 1,  R 2/3,     F1 2·2/(3+2) = 0.8

@@ -18,8 +18,8 @@ from bot.retrain.export import (
     evaluation_set,
     evaluation_set_hash,
 )
+from bot.runtime.rasa_env import engine_environment, rasa_executable
 from bot.settings import ROOT, Settings
-from bot.training import engine_environment, rasa_executable
 
 MARCHE = NewIntent(
     "marche_noel",

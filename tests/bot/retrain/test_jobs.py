@@ -1,5 +1,5 @@
-"""Training jobs: the live log an admin reads (progress bars rewrite their line), one job at a time on the
-machine, and jobs a stop interrupted marked as failed (on SQLite and PostgreSQL)."""
+"""Training jobs: one job at a time on the machine, jobs a stop interrupted marked as failed, old model files pruned
+(on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,28 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import JobBusy
 from bot.retrain.audit import Actor
-from bot.retrain.jobs import JobBusy, JobLog, TrainingJobs
+from bot.retrain.jobs import TrainingJobs
 from bot.retrain.registry import ModelRegistry
 from bot.settings import Settings
 from bot.storage import create_engine, create_sessionmaker, migrate
 from bot.storage.models import JobStatus
 
 ADMIN = Actor(None, "admin@cma-exemple.fr")
-
-
-def test_the_log_keeps_lines_and_rewrites_a_progress_bar_in_place() -> None:
-    echoed: list[str] = []
-    log = JobLog(echo=echoed.append)
-    log.feed("Training model...\nEpochs:   0%| 0/80\r")
-    log.feed("Epochs:  50%| 40/80\rEpochs: 100%| 80/80\n")
-    log.feed("Your Rasa model is trai")
-    assert log.text() == "Training model...\nEpochs: 100%| 80/80\nYour Rasa model is trai"
-    log.feed("ned.\n")
-    log.say("Modèle entraîné en 60 s.")
-    assert log.text().splitlines()[-2:] == ["Your Rasa model is trained.", "Modèle entraîné en 60 s."]
-    # The command line prints whole lines only, never a progress bar's every step.
-    assert echoed == ["Training model...", "Epochs: 100%| 80/80", "Your Rasa model is trained.", "Modèle entraîné en 60 s."]
 
 
 @pytest.fixture

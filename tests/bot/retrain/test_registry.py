@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.errors import EngineError
+from bot.errors import EngineError, RegistryError
 from bot.retrain.audit import Actor
-from bot.retrain.registry import ModelRegistry, ModelSwitcher, RegistryError
+from bot.retrain.registry import ModelRegistry, ModelSwitcher
 from bot.storage import create_engine, create_sessionmaker, migrate
 from bot.storage.models import AdminAuditEvent
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from bot import keys
+from bot import appkeys
 from bot.settings import Settings
 from bot.staff import DuplicateAccount, InvalidEmail, StaffAccounts, UnknownAccount, WeakPassword
 from bot.storage.models import StaffAccount
@@ -32,10 +32,10 @@ async def test_an_email_has_one_account_whatever_its_case(accounts: StaffAccount
 
 
 async def test_the_database_refuses_an_email_that_is_not_lowercase(client) -> None:
-    async with client.app[keys.DATABASE].begin() as connection:
+    async with client.app[appkeys.DATABASE].begin() as connection:
         with pytest.raises(IntegrityError):
             await connection.execute(
-                insert(StaffAccount).values(email="Agent@x.fr", role="agent", password_hash="h", active=True, created_at=client.app[keys.SETTINGS].clock())
+                insert(StaffAccount).values(email="Agent@x.fr", role="agent", password_hash="h", active=True, created_at=client.app[appkeys.SETTINGS].clock())
             )
 
 

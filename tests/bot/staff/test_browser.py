@@ -9,9 +9,8 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy import select
 
-from bot import keys
+from bot import appkeys
 from bot.storage.models import CallbackRequest, StatusChange
-
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 360, "height": 740}], ids=["laptop", "phone"])
@@ -46,7 +45,7 @@ async def test_an_adviser_marks_a_callback_called_back(client, agent, password, 
     if viewport["width"] < 400:
         assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
 
-    async with app[keys.STAFF_DESK]._sessionmaker() as session:
+    async with app[appkeys.REQUEST_DESK]._sessionmaker() as session:
         row = await session.get(CallbackRequest, callback_id)
         changes = list(await session.scalars(select(StatusChange)))
     assert (row.status, row.assigned_to_id, row.note) == ("called_back", agent.id, "Rappelée à 11h, dossier PGE envoyé")

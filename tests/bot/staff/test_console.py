@@ -8,12 +8,11 @@ import aiohttp
 import pytest
 from playwright.async_api import expect
 
-from bot import keys
-from bot.handoff import CLOSED_BY_ADVISER, GIVEN_BACK, TAKEN
-from bot.handoff import Adviser as Acting
-from bot.hours import OpeningHours
+from bot import appkeys
+from bot.desk.handoff import CLOSED_BY_ADVISER, GIVEN_BACK, TAKEN
+from bot.shared.hours import OpeningHours
 from bot.storage.message_log import Inbound
-from tests.bot.staff.conftest import PASSWORD
+from tests.bot.conftest import PASSWORD
 
 API = "/staff/console/api"
 OTHER_EMAIL = "autre.conseiller@cma-exemple.fr"
@@ -34,7 +33,7 @@ async def other(accounts):
 async def waiting(client, seed) -> str:
     """A web chat conversation waiting for an adviser: the artisan's message, then the hand-off."""
     conversation_id = await seed.conversation("je voudrais parler à un conseiller")
-    answer = await client.app[keys.HANDOFF].request(conversation_id, "asked")
+    answer = await client.app[appkeys.HANDOFF].request(conversation_id, "asked")
     assert answer["outcome"] == "queued"
     return conversation_id
 
@@ -110,9 +109,9 @@ async def test_the_websocket_refuses_anyone_not_logged_in(client) -> None:
 
 async def test_the_queue_puts_waiting_first_distress_first(client, seed, me, waiting) -> None:
     urgent = await seed.conversation("je n'en peux plus")
-    await client.app[keys.HANDOFF].request(urgent, "distress")
+    await client.app[appkeys.HANDOFF].request(urgent, "distress")
     taken = await seed.conversation("un conseiller svp")
-    await client.app[keys.HANDOFF].request(taken, "asked")
+    await client.app[appkeys.HANDOFF].request(taken, "asked")
     assert (await me.post(f"/conversations/{taken}/take")).status == 200
 
     queue = (await (await me.get("/queue")).json())["queue"]
@@ -166,7 +165,7 @@ async def test_a_reply_is_stored_as_the_advisers_and_reaches_the_web_chat(client
 
 async def test_history_after_a_message_gives_only_what_follows(client, seed) -> None:
     conversation_id = await seed.conversation("bonjour")
-    log = client.app[keys.MESSAGE_LOG]
+    log = client.app[appkeys.MESSAGE_LOG]
     [first] = await log.record_outbound(conversation_id, "rest", "bot", [{"text": "un"}])
     [second] = await log.record_outbound(conversation_id, "rest", "agent", [{"text": "deux"}])
     everything = await (await client.get("/webhooks/rest/history?sender=artisan-1")).json()
@@ -204,7 +203,7 @@ async def test_give_back_then_close_after_a_new_hand_off(client, me, waiting) ->
     again = await me.post(f"/conversations/{waiting}/give-back")
     assert again.status == 409 and "le bot a repris la main" in (await again.json())["error"]
 
-    await client.app[keys.HANDOFF].request(waiting, "misunderstood")
+    await client.app[appkeys.HANDOFF].request(waiting, "misunderstood")
     assert (await me.post(f"/conversations/{waiting}/close")).status == 200
     detail = await me.conversation(waiting)
     assert detail["conversation"]["state"] == "closed" and detail["messages"][-1]["text"] == CLOSED_BY_ADVISER
@@ -245,17 +244,17 @@ async def test_the_websocket_tells_a_console_when_a_conversation_starts_waiting(
     cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
     async with client.ws_connect("/staff/console/ws", headers={"Cookie": cookie}) as ws:
         for _ in range(50):  # the handler subscribes just after the handshake
-            if client.app[keys.LIVE].subscribers:
+            if client.app[appkeys.LIVE].subscribers:
                 break
             await asyncio.sleep(0.01)
-        await client.app[keys.HANDOFF].request(conversation_id, "asked")
+        await client.app[appkeys.HANDOFF].request(conversation_id, "asked")
         event = await asyncio.wait_for(ws.receive_json(), 5)
         assert event == {"kind": "queue"}
     for _ in range(50):
-        if not client.app[keys.LIVE].subscribers:
+        if not client.app[appkeys.LIVE].subscribers:
             break
         await asyncio.sleep(0.01)
-    assert client.app[keys.LIVE].subscribers == 0, "a closed console unsubscribes"
+    assert client.app[appkeys.LIVE].subscribers == 0, "a closed console unsubscribes"
 
 
 async def test_a_stopping_gateway_sends_consoles_away_at_once(client, browser, agent) -> None:
@@ -263,7 +262,7 @@ async def test_a_stopping_gateway_sends_consoles_away_at_once(client, browser, a
     cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
     async with client.ws_connect("/staff/console/ws", headers={"Cookie": cookie}) as ws:
         for _ in range(50):
-            if client.app[keys.LIVE].subscribers:
+            if client.app[appkeys.LIVE].subscribers:
                 break
             await asyncio.sleep(0.01)
         await client.app.shutdown()
@@ -288,7 +287,7 @@ async def test_an_admin_adds_edits_and_deletes_a_canned_answer(client, browser, 
     page = await (await browser.get(path + "?ok=saved")).text()
     assert "Le PGE couvre 25 %." in page and "La réponse type est enregistrée." in page
 
-    [answer] = await client.app[keys.HANDOFF].canned_answers()
+    [answer] = await client.app[appkeys.CANNED_ANSWERS].all()
     edited = await browser.post(
         path, data={"csrf_token": token, "action": "save", "id": str(answer.id), "title": "PGE", "text": "Le PGE : 25 % du CA."}
     )
@@ -301,7 +300,7 @@ async def test_an_admin_adds_edits_and_deletes_a_canned_answer(client, browser, 
     no_token = await browser.post(path, data={"action": "delete", "id": str(answer.id)})
     assert no_token.status == 403
     deleted = await browser.post(path, data={"csrf_token": token, "action": "delete", "id": str(answer.id)})
-    assert deleted.status == 303 and await client.app[keys.HANDOFF].canned_answers() == []
+    assert deleted.status == 303 and await client.app[appkeys.CANNED_ANSWERS].all() == []
 
 
 async def test_an_agent_cannot_change_canned_answers(me) -> None:
@@ -314,7 +313,6 @@ async def test_an_agent_cannot_change_canned_answers(me) -> None:
 # --- In a real browser: the console and the web chat --------------------------------------------------------
 
 
-
 async def test_an_advisers_answer_reaches_the_open_web_chat(client, agent, password, chromium) -> None:
     base = str(client.server.make_url("")).rstrip("/")
     chat = await (await chromium.new_context(viewport={"width": 360, "height": 740})).new_page()
@@ -322,8 +320,8 @@ async def test_an_advisers_answer_reaches_the_open_web_chat(client, agent, passw
     await expect(chat.locator("#log .msg.bot").first).to_contain_text("Bonjour")
     sender = await chat.evaluate("window.localStorage.getItem('crisisbot.sender')")
     # The artisan's message, stored as the web chat's webhook stores it (Rasa is not running here).
-    stored = await client.app[keys.MESSAGE_LOG].store_inbound(Inbound("rest", sender, "je veux un conseiller"))
-    await client.app[keys.HANDOFF].request(stored.conversation.id, "asked")
+    stored = await client.app[appkeys.MESSAGE_LOG].store_inbound(Inbound("rest", sender, "je veux un conseiller"))
+    await client.app[appkeys.HANDOFF].request(stored.conversation.id, "asked")
 
     console = await (await chromium.new_context(viewport={"width": 1280, "height": 800})).new_page()
     errors: list[str] = []
@@ -340,7 +338,7 @@ async def test_an_advisers_answer_reaches_the_open_web_chat(client, agent, passw
     await expect(chat.locator("#log")).to_contain_text(TAKEN)  # within one poll (3 s)
 
     # A canned answer inserted, then completed; Shift+Enter is a new line, Enter sends.
-    await client.app[keys.HANDOFF].save_canned_answer(Acting(agent.id, agent.email), "PGE", "Le PGE couvre 25 %.")
+    await client.app[appkeys.CANNED_ANSWERS].save(agent.id, "PGE", "Le PGE couvre 25 %.")
     await console.reload()
     await expect(console.locator("#reply-form")).to_be_visible()
     await console.select_option("#canned", label="PGE")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot import keys
+from bot import appkeys
 from bot.staff.csrf import LOGIN_CSRF_COOKIE
 from bot.storage.models import StaffSession
 
@@ -16,7 +16,7 @@ async def still_logged_in(browser) -> bool:
 
 
 async def session_rows(client) -> int:
-    async with client.app[keys.DATABASE].connect() as connection:
+    async with client.app[appkeys.DATABASE].connect() as connection:
         return await connection.scalar(select(func.count()).select_from(StaffSession))
 
 
@@ -90,7 +90,7 @@ async def test_the_login_form_needs_its_cookie_and_field_to_match(client, browse
         assert response.status == 403 and REFUSAL in await response.text()
         assert browser.session is None
     assert await session_rows(client) == 0
-    assert (await client.app[keys.STAFF_ACCOUNTS].get(agent.id)).last_login_at is None
+    assert (await client.app[appkeys.STAFF_ACCOUNTS].get(agent.id)).last_login_at is None
 
 
 async def test_the_login_form_carries_the_token_of_its_cookie(browser) -> None:

@@ -43,18 +43,18 @@ async def test_the_dashboard_page(browser, agent, seed, desk, clock) -> None:
 
 
 async def test_replies_that_did_not_reach_the_artisan_are_listed_with_the_reason(browser, agent, client) -> None:
-    from bot import keys
+    from bot import appkeys
     from bot.storage import MessageStatus
     from bot.storage.message_log import Inbound
 
-    log = client.app[keys.MESSAGE_LOG]
+    log = client.app[appkeys.MESSAGE_LOG]
     stored = await log.store_inbound(Inbound("whatsapp", "33612345678", "bonjour", platform_message_id="wamid.a"))
     held, refused, fine = await log.record_answer(
         stored.message, [{"text": "Réponse retenue"}, {"text": "Réponse refusée"}, {"text": "Réponse partie"}]
     )
-    await log.record_delivery(held, MessageStatus.HELD, error="Fenêtre de 24 h fermée")
-    await log.record_delivery(refused, MessageStatus.FAILED, error="131026: Message undeliverable")
-    await log.record_delivery(fine, MessageStatus.SENT, platform_message_id="wamid.b")
+    await client.app[appkeys.DELIVERY_LOG].record_delivery(held, MessageStatus.HELD, error="Fenêtre de 24 h fermée")
+    await client.app[appkeys.DELIVERY_LOG].record_delivery(refused, MessageStatus.FAILED, error="131026: Message undeliverable")
+    await client.app[appkeys.DELIVERY_LOG].record_delivery(fine, MessageStatus.SENT, platform_message_id="wamid.b")
     await browser.login(agent.email)
     page = await (await browser.get("/staff/dashboard")).text()
     table = page.split('id="undelivered"')[1].split("</table>")[0]

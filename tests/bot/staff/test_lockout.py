@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import keys
+from bot import appkeys
 from bot.settings import Settings
 
 WRONG = "Adresse e-mail ou mot de passe incorrect."
@@ -90,7 +90,7 @@ async def test_more_than_twenty_failures_from_one_address_are_refused(new_browse
 
 
 async def test_an_unknown_email_still_costs_a_password_check(client, browser, agent, monkeypatch) -> None:
-    passwords = client.app[keys.PASSWORDS]
+    passwords = client.app[appkeys.PASSWORDS]
     checked = []
     real = passwords._matches
     monkeypatch.setattr(passwords, "_matches", lambda h, p: checked.append(h) or real(h, p))
@@ -100,7 +100,7 @@ async def test_an_unknown_email_still_costs_a_password_check(client, browser, ag
 
 
 async def test_a_disabled_account_fails_like_a_wrong_password(client, browser, agent) -> None:
-    await client.app[keys.STAFF_ACCOUNTS].set_active(agent.email, False)
+    await client.app[appkeys.STAFF_ACCOUNTS].set_active(agent.email, False)
     response = await browser.login(agent.email)
     assert response.status == 401 and WRONG in await response.text()
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
-from bot import keys
+from bot import appkeys
 from bot.errors import ConfigurationError
 from bot.settings import Settings
 from bot.staff.proxy import client_ip, is_https
 
 
 def request(trust_proxy: bool, headers: dict[str, str], scheme: str = "http"):
-    app = {keys.SETTINGS: Settings(trust_proxy=trust_proxy)}
+    app = {appkeys.SETTINGS: Settings(trust_proxy=trust_proxy)}
     mocked = make_mocked_request("GET", "/staff/", headers=headers, app=app)  # type: ignore[arg-type]
     return mocked.clone(scheme=scheme) if scheme != "http" else mocked
 

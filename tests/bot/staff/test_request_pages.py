@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bot import keys
+from bot import appkeys
 from bot.storage.message_log import Inbound
 from bot.storage.models import CallbackRequest, MaskPledge, StatusChange
 
@@ -24,12 +24,12 @@ async def logged_in(browser, account) -> str:
 
 
 async def stored(client, model, record_id: int):
-    async with client.app[keys.STAFF_DESK]._sessionmaker() as session:
+    async with client.app[appkeys.REQUEST_DESK]._sessionmaker() as session:
         return await session.get(model, record_id)
 
 
 async def changes_of(client, callback_id: int) -> list[StatusChange]:
-    async with client.app[keys.STAFF_DESK]._sessionmaker() as session:
+    async with client.app[appkeys.REQUEST_DESK]._sessionmaker() as session:
         return list(await session.scalars(select(StatusChange).where(StatusChange.callback_id == callback_id)))
 
 
@@ -271,7 +271,7 @@ async def test_every_form_needs_the_csrf_token(browser, agent, seed, client, tok
 
 async def test_the_conversation_shows_every_message_in_order_and_its_requests(browser, agent, seed, client) -> None:
     conversation_id = await seed.conversation("bonjour")
-    log = client.app[keys.MESSAGE_LOG]
+    log = client.app[appkeys.MESSAGE_LOG]
     conversation = await log.find_conversation("rest", f"artisan-{seed.count}")
     await log.store_inbound(Inbound("rest", conversation.external_id, "rappelez-moi pour le PGE"))
     callback_id = await seed.callback(conversation_id=conversation_id)

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
-from bot import keys
+from bot import appkeys
 from bot.settings import Settings
 from bot.staff.sessions import SESSION_COOKIE
 from bot.storage.models import StaffSession
@@ -27,7 +27,7 @@ async def logged_in(browser) -> bool:
 
 
 async def stored_sessions(client) -> list[StaffSession]:
-    async with client.app[keys.DATABASE].connect() as connection:
+    async with client.app[appkeys.DATABASE].connect() as connection:
         return list(await connection.execute(select(StaffSession)))
 
 
@@ -41,7 +41,7 @@ async def test_the_session_cookie_is_httponly_lax_and_not_secure_over_http(brows
 async def test_the_cookie_is_secure_behind_an_https_proxy_when_trusted(make_client, make_settings, database_url, new_browser) -> None:
     for trust_proxy in (True, False):
         client = await make_client(make_settings(database_url, trust_proxy=trust_proxy))
-        account = await client.app[keys.STAFF_ACCOUNTS].create(f"p{int(trust_proxy)}@cma-exemple.fr", "correct horse battery", "agent")
+        account = await client.app[appkeys.STAFF_ACCOUNTS].create(f"p{int(trust_proxy)}@cma-exemple.fr", "correct horse battery", "agent")
         browser = new_browser(client=client, headers={"X-Forwarded-Proto": "https"})
         form = await browser.get("/staff/login")
         response = await browser.login(account.email, "correct horse battery")
@@ -100,7 +100,7 @@ async def test_changing_the_password_ends_every_session_of_the_account(client, n
     await phone.login(agent.email)
     await laptop.login(agent.email)
     await other.login(admin.email)
-    await client.app[keys.STAFF_ACCOUNTS].set_password(agent.email, "a brand new passphrase")
+    await client.app[appkeys.STAFF_ACCOUNTS].set_password(agent.email, "a brand new passphrase")
     assert not await logged_in(phone) and not await logged_in(laptop)
     assert await logged_in(other)
     assert (await phone.login(agent.email, "a brand new passphrase")).status == 303
@@ -108,7 +108,7 @@ async def test_changing_the_password_ends_every_session_of_the_account(client, n
 
 async def test_disabling_an_account_ends_its_sessions(client, browser, agent) -> None:
     await browser.login(agent.email)
-    await client.app[keys.STAFF_ACCOUNTS].set_active(agent.email, False)
+    await client.app[appkeys.STAFF_ACCOUNTS].set_active(agent.email, False)
     assert not await logged_in(browser)
 
 

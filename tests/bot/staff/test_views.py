@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from bot import keys
+from bot import appkeys
 
 
 async def test_the_login_page_is_french_and_fits_a_phone(browser) -> None:
@@ -50,7 +50,7 @@ async def test_an_admin_home_links_to_the_accounts(browser, admin) -> None:
 
 
 async def test_the_admin_page_lists_every_account(client, browser, admin, agent) -> None:
-    accounts = client.app[keys.STAFF_ACCOUNTS]
+    accounts = client.app[appkeys.STAFF_ACCOUNTS]
     await accounts.create("parti@cma-exemple.fr", "correct horse battery", "agent")
     await accounts.set_active("parti@cma-exemple.fr", False)
     await browser.login(admin.email)  # the fake clock: 6 April 2020, 09:00 UTC, 11:00 in Paris

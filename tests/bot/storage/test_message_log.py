@@ -5,19 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC
 
-import pytest
 from sqlalchemy import inspect as sa_inspect
 
-from bot.storage import Author, Direction, MessageStatus, create_engine, create_sessionmaker, migrate
+from bot.storage import Author, Direction, MessageStatus, create_engine, migrate
 from bot.storage.message_log import Inbound, MessageLog
-
-
-@pytest.fixture
-async def log(database_url: str):
-    await asyncio.to_thread(migrate, database_url)
-    engine = create_engine(database_url)
-    yield MessageLog(create_sessionmaker(engine))
-    await engine.dispose()
 
 
 async def test_migrations_create_the_tables_and_can_run_twice(database_url: str) -> None:

@@ -1,0 +1,115 @@
+"""This module contains how a Telegram update becomes an `Inbound` message (or none)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+
+from bot.channels.text import clean_text
+from bot.storage.message_log import Inbound, MessageLog
+
+CHANNEL = "telegram"
+# Telegram's commands, as the Rasa intents they stand for (given to Rasa as "/intent").
+COMMANDS = {"start": "/greet", "aide": "/help", "help": "/help", "stop": "/stop"}
+# The callback data of our inline buttons: the stored message and the button's index.
+BUTTON_DATA = re.compile(r"b:(\d+):(\d+)")
+# What the artisan sent that the bot cannot read, as the kinds of replies.CANNOT_READ.
+ATTACHMENT_KINDS = (
+    ("photo", "photo"),
+    ("video", "video"),
+    ("animation", "video"),
+    ("video_note", "video"),
+    ("voice", "voice"),
+    ("audio", "audio"),
+    ("sticker", "sticker"),
+    ("document", "document"),
+    ("venue", "location"),
+    ("location", "location"),
+    ("contact", "contact"),
+    ("dice", "other"),
+    ("poll", "other"),
+    ("game", "other"),
+    ("story", "other"),
+    ("invoice", "other"),
+    ("paid_media", "other"),
+)
+
+
+def _command_text(text: str) -> str:
+    """A "/command" as what Rasa reads: our commands as their intent, any other without its slash."""
+    first, *rest = text.split(maxsplit=1)
+    command = first[1:].split("@", 1)[0]  # "/start@crisisbot" in a menu or a group
+    if command.lower() in COMMANDS:
+        return COMMANDS[command.lower()]
+    # Never "/xxx" to Rasa: it would read an intent we do not have (or a forged "/inform{...}").
+    return " ".join(part for part in (command, *rest) if part)
+
+
+def _phone(number: str) -> str:
+    number = number.strip().replace(" ", "")
+    return number if number.startswith("+") else f"+{number}"
+
+
+def _kind(message: Message) -> str | None:
+    for attribute, kind in ATTACHMENT_KINDS:
+        if getattr(message, attribute, None):
+            return kind
+    return None
+
+
+def _person(message: Message) -> dict[str, Any]:
+    user = message.from_user
+    return {"first_name": user.first_name} if user and user.first_name else {}
+
+
+def message_inbound(update_id: int, message: Message, *, edited: bool = False) -> Inbound | None:
+    """A private message (or its edit) as an Inbound; None for what is not the artisan's (service messages)."""
+    if message.chat.type != ChatType.PRIVATE:
+        return None
+    person = _person(message)
+    written = clean_text(message.text or message.caption or "").strip()
+    base = {"channel": CHANNEL, "external_id": str(message.chat.id), "platform_message_id": f"u{update_id}"}
+    if edited:
+        return Inbound(**base, text=written, payload={"kind": "edited", **person})
+    contact = message.contact
+    if contact and message.from_user and contact.user_id == message.from_user.id:
+        # The artisan pressed "share my number": the form takes the number as E.164.
+        return Inbound(**base, text=_phone(contact.phone_number), payload={"contact": True, **person})
+    kind = _kind(message)
+    if kind is not None:
+        payload: dict[str, Any] = {"kind": kind, **person}
+        if message.document and message.document.file_name:
+            payload["file_name"] = clean_text(message.document.file_name)
+        return Inbound(**base, text=written, payload=payload)
+    if message.text is None:
+        return None
+    text = _command_text(written) if written.startswith("/") else written
+    return Inbound(**base, text=text, payload=person or None)
+
+
+async def button_inbound(update: Update, log: MessageLog) -> Inbound | None:
+    """An inline button press as the payload of the stored button it points to ("other" when stale)."""
+    query = update.callback_query
+    assert query is not None
+    if query.message is not None:
+        if query.message.chat.type != ChatType.PRIVATE:
+            return None
+        chat_id = query.message.chat.id
+    else:
+        chat_id = query.from_user.id  # a private chat's id is the user's
+    person = {"first_name": query.from_user.first_name} if query.from_user.first_name else {}
+    base = {"channel": CHANNEL, "external_id": str(chat_id), "platform_message_id": f"u{update.update_id}"}
+    button = None
+    reference = BUTTON_DATA.fullmatch(query.data or "")
+    if reference:
+        conversation = await log.find_conversation(CHANNEL, str(chat_id))
+        if conversation is not None:
+            button = await log.button_of(int(reference[1]), int(reference[2]), conversation.id)
+    if button is None:
+        return Inbound(**base, text="", payload={"kind": "other", "stale_button": True, **person})
+    title = button.get("title") or ""
+    return Inbound(**base, text=button.get("payload") or title, payload={"button": title, **person})
+

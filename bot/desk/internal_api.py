@@ -1,0 +1,92 @@
+"""This module contains the internal API the action server calls: submit a callback or a pledge, list and
+cancel a conversation's requests.
+
+Only for the engine: the caller must connect from loopback and carry the engine token
+(`Authorization: Bearer <CRISISBOT_ENGINE_TOKEN>`). A reverse proxy in front of the gateway must not forward
+`/internal/`. Answers are JSON; refusals are `{"error": "<French sentence>"}` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+
+from aiohttp import web
+
+from bot import appkeys
+from bot.errors import BadMessage
+from bot.web.json_api import read_json_object
+
+logger = logging.getLogger(__name__)
+
+
+def _authorized(request: web.Request) -> bool:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    try:
+        loopback = peer is not None and ipaddress.ip_address(peer[0]).is_loopback
+    except ValueError:
+        loopback = False
+    expected = f"Bearer {request.app[appkeys.SETTINGS].engine_token}"
+    given = request.headers.get("Authorization", "")
+    return loopback and hmac.compare_digest(given.encode(), expected.encode())
+
+
+@web.middleware
+async def internal_only(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    """Refuse /internal/ to anyone but the engine. (Refusals become JSON in bot.app's errors_as_json.)"""
+    if not request.path.startswith("/internal/"):
+        return await handler(request)
+    if not _authorized(request):
+        logger.warning("Refused an internal API call to %s", request.path)
+        return web.json_response({"error": "unauthorized"}, status=401)
+    return await handler(request)
+
+
+async def request_handoff(request: web.Request) -> web.Response:
+    """The handoff action asks for an adviser: `{"reason"}` → queued, already, or closed (see README)."""
+    body = await read_json_object(request)
+    reason = body.get("reason")
+    if not isinstance(reason, str):
+        raise BadMessage(400, "Le champ « reason » est obligatoire.")
+    answer = await request.app[appkeys.HANDOFF].request(request.match_info["conversation_id"], reason)
+    return web.json_response(answer)
+
+
+async def submit_callback(request: web.Request) -> web.Response:
+    recorded = await request.app[appkeys.ARTISAN_REQUESTS].submit_callback(await read_json_object(request))
+    if recorded.created:
+        logger.info("Callback request %s recorded", recorded.reference)
+    return web.json_response({"reference": recorded.reference, **recorded.details}, status=201 if recorded.created else 200)
+
+
+async def submit_pledge(request: web.Request) -> web.Response:
+    recorded = await request.app[appkeys.ARTISAN_REQUESTS].submit_pledge(await read_json_object(request))
+    if recorded.created:
+        logger.info("Mask pledge %s recorded", recorded.reference)
+    return web.json_response({"reference": recorded.reference, **recorded.details}, status=201 if recorded.created else 200)
+
+
+async def conversation_requests(request: web.Request) -> web.Response:
+    items = await request.app[appkeys.ARTISAN_REQUESTS].requests_of(request.match_info["conversation_id"])
+    return web.json_response({"requests": items})
+
+
+async def cancel_request(request: web.Request) -> web.Response:
+    body = await read_json_object(request)
+    conversation_id = body.get("conversation_id")
+    if not isinstance(conversation_id, str) or not conversation_id:
+        raise BadMessage(400, "Le champ « conversation_id » est obligatoire.")
+    reference = request.match_info["reference"].upper()
+    status = await request.app[appkeys.ARTISAN_REQUESTS].cancel(reference, conversation_id)
+    logger.info("Request %s cancelled by the artisan", reference)
+    return web.json_response({"reference": reference, "status": status})
+
+
+routes = [
+    web.post("/internal/callbacks", submit_callback),
+    web.post("/internal/pledges", submit_pledge),
+    web.get("/internal/conversations/{conversation_id}/requests", conversation_requests),
+    web.post("/internal/requests/{reference}/cancel", cancel_request),
+    web.post("/internal/conversations/{conversation_id}/handoff", request_handoff),
+]

@@ -1,0 +1,98 @@
+"""The database models, one module per part of the gateway; every model is importable from here.
+
+base           Base (stable constraint names), Id, UTCDateTime, utcnow
+conversations  Conversation, Message, their states, and EngineIncident (Rasa misbehaved on a message)
+staff          StaffAccount, StaffSession, StaffLoginFailure
+requests       CallbackRequest, MaskPledge, StatusChange
+handoff        HandoffEvent, ConversationNote, CannedAnswer
+retraining     InboxLabel, AdminIntent, Answer, AnswerVersion, TrainingJob, ModelRecord, ModelEvaluation,
+               ModelActivation, AdminAuditEvent
+"""
+
+from bot.storage.models.base import (
+    Base,
+    Id,
+    NAMING_CONVENTION,
+    UTCDateTime,
+    utcnow,
+)
+from bot.storage.models.conversations import (
+    Author,
+    Conversation,
+    ConversationState,
+    Direction,
+    EngineIncident,
+    IncidentKind,
+    Message,
+    MessageStatus,
+)
+from bot.storage.models.staff import (
+    StaffAccount,
+    StaffLoginFailure,
+    StaffRole,
+    StaffSession,
+)
+from bot.storage.models.requests import (
+    CallbackRequest,
+    CallbackStatus,
+    MaskPledge,
+    PledgeStatus,
+    StatusChange,
+)
+from bot.storage.models.handoff import (
+    CannedAnswer,
+    ConversationNote,
+    HandoffEvent,
+)
+from bot.storage.models.retraining import (
+    AdminAuditEvent,
+    AdminIntent,
+    Answer,
+    AnswerVersion,
+    InboxLabel,
+    JobStatus,
+    LabelKind,
+    ModelActivation,
+    ModelEvaluation,
+    ModelRecord,
+    TrainingJob,
+)
+
+__all__ = [
+    "AdminAuditEvent",
+    "AdminIntent",
+    "Answer",
+    "AnswerVersion",
+    "Author",
+    "Base",
+    "CallbackRequest",
+    "CallbackStatus",
+    "CannedAnswer",
+    "Conversation",
+    "ConversationNote",
+    "ConversationState",
+    "Direction",
+    "EngineIncident",
+    "HandoffEvent",
+    "Id",
+    "InboxLabel",
+    "IncidentKind",
+    "JobStatus",
+    "LabelKind",
+    "MaskPledge",
+    "Message",
+    "MessageStatus",
+    "ModelActivation",
+    "ModelEvaluation",
+    "ModelRecord",
+    "NAMING_CONVENTION",
+    "PledgeStatus",
+    "StaffAccount",
+    "StaffLoginFailure",
+    "StaffRole",
+    "StaffSession",
+    "StatusChange",
+    "TrainingJob",
+    "UTCDateTime",
+    "utcnow",
+]
