@@ -8,6 +8,15 @@ from actions.contact_chamber import ActionContactChamber
 from actions.fallback import ActionFallback
 from actions.form_support import ActionChangeField, ActionClearForms
 from actions.handoff import ActionHandoff, ActionHandoffDistress, ActionHandoffFormFailed
+from actions.news import (
+    ActionLatestNews,
+    ActionOfferSubscription,
+    ActionSetNewsCommune,
+    ActionSkipNewsCommune,
+    ActionSubscribe,
+    ActionUnsubscribe,
+    ValidateNewsForm,
+)
 from actions.pledge import ActionSubmitPledge, ActionSummarizePledge, ValidatePledgeForm
 from actions.request_status import ActionCancelRequest, ActionPrepareCancel, ActionRequestStatus
 
@@ -20,12 +29,19 @@ __all__ = [
     "ActionHandoff",
     "ActionHandoffDistress",
     "ActionHandoffFormFailed",
+    "ActionLatestNews",
+    "ActionOfferSubscription",
     "ActionPrepareCancel",
     "ActionRequestStatus",
+    "ActionSetNewsCommune",
+    "ActionSkipNewsCommune",
+    "ActionSubscribe",
     "ActionSubmitCallback",
     "ActionSubmitPledge",
     "ActionSummarizeCallback",
     "ActionSummarizePledge",
+    "ActionUnsubscribe",
     "ValidateCallbackForm",
+    "ValidateNewsForm",
     "ValidatePledgeForm",
 ]

@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.form_support import (
     FIELD_SLOTS,
     ArtisanFormValidation,
-    Services,
+    ServiceAction,
     first_match,
     reset_events,
     submit_confirmed,
@@ -171,11 +171,8 @@ class ActionSummarizeCallback(Action):
         return []
 
 
-class ActionSubmitCallback(Action):
+class ActionSubmitCallback(ServiceAction):
     """Send the confirmed callback request to the gateway and give its reference and call-back time."""
-
-    def __init__(self, services: Optional[Services] = None) -> None:
-        self.services = services or Services()
 
     def name(self) -> Text:
         return "action_submit_callback"

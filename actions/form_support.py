@@ -8,10 +8,10 @@ FORM_FAILED_SLOT, on which a rule hands the conversation to an adviser (``action
 """
 
 import hashlib
-import logging
-from abc import abstractmethod
 import json
+import logging
 import os
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Pattern, Text, Tuple
 
@@ -32,7 +32,9 @@ __all__ = [
     "ActionClearForms",
     "FIELD_SLOTS",
     "FORM_FAILED_SLOT",
+    "REQUESTED_SLOT",
     "MAX_INVALID_ANSWERS",
+    "ServiceAction",
     "Services",
     "idempotency_key",
     "normalize_text",
@@ -87,6 +89,19 @@ class Services:
         if self._gateway is None:
             self._gateway = GatewayClient.from_environ(self.environ)
         return self._gateway
+
+
+class ServiceAction(Action, ABC):
+    """An action that uses the services (the gateway, the communes): given in tests, made when first needed.
+
+    Abstract (rasa_sdk registers every concrete Action subclass it finds)."""
+
+    def __init__(self, services: Optional[Services] = None) -> None:
+        self.services = services or Services()
+
+    @abstractmethod
+    def name(self) -> Text:
+        """The action's name in the domain."""
 
 
 def normalize_text(text: Optional[str]) -> str:
@@ -167,8 +182,8 @@ class ArtisanFormValidation(FormValidationAction):
         """Keep ``value`` and forget earlier invalid answers."""
         return {slot: value, **more, INVALID_ANSWERS_SLOT: None}
 
-    @staticmethod
     def reject(
+        self,
         slot: str,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
@@ -184,9 +199,7 @@ class ArtisanFormValidation(FormValidationAction):
         counter = tracker.get_slot(INVALID_ANSWERS_SLOT) or {}
         invalid = counter.get("count", 0) + 1 if counter.get("slot") == slot else 1
         if count and invalid >= MAX_INVALID_ANSWERS:
-            # Asking a fourth time would not help: the form stops, and a rule hands off to an adviser.
-            dispatcher.utter_message(response="utter_form_failed")
-            return {slot: None, INVALID_ANSWERS_SLOT: None, FORM_FAILED_SLOT: True, REQUESTED_SLOT: None}
+            return self.give_up(slot, dispatcher)
         if response:
             dispatcher.utter_message(response=response)
         if text:
@@ -194,6 +207,12 @@ class ArtisanFormValidation(FormValidationAction):
         if not count:
             return {slot: None, INVALID_ANSWERS_SLOT: counter or None}
         return {slot: None, INVALID_ANSWERS_SLOT: {"slot": slot, "count": invalid}}
+
+    def give_up(self, slot: str, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+        """The third invalid answer: asking a fourth time would not help. The form stops, and a rule hands off
+        to an adviser."""
+        dispatcher.utter_message(response="utter_form_failed")
+        return {slot: None, INVALID_ANSWERS_SLOT: None, FORM_FAILED_SLOT: True, REQUESTED_SLOT: None}
 
     def is_trigger_message(self, tracker: Tracker) -> bool:
         """Tell whether the latest message started the form (nothing asked yet)."""

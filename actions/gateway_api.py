@@ -120,6 +120,31 @@ class GatewayClient:
             "POST", f"/internal/conversations/{conversation_id}/handoff", {"reason": reason}
         )
 
+    async def subscription(self, conversation_id: str) -> Dict[str, Any]:
+        """The conversation's subscription to the news: ``subscribed``, and its ``topic_label``, ``commune_name``."""
+        return await self._call("GET", f"/internal/conversations/{conversation_id}/subscription")
+
+    async def subscribe(
+        self, conversation_id: str, topic: str, commune_code: Optional[str], consent_text: str
+    ) -> Dict[str, Any]:
+        """Subscribe the conversation to the news (``topic`` "all" or a subject), with the words it agreed to."""
+        body = {"topic": topic, "commune_code": commune_code, "consent_text": consent_text}
+        return await self._call("PUT", f"/internal/conversations/{conversation_id}/subscription", body)
+
+    async def set_subscription_commune(self, conversation_id: str, commune_code: str) -> Dict[str, Any]:
+        """Add the artisan's commune (INSEE code) to their subscription: they get its local news too."""
+        body = {"commune_code": commune_code}
+        return await self._call("PATCH", f"/internal/conversations/{conversation_id}/subscription", body)
+
+    async def unsubscribe(self, conversation_id: str) -> bool:
+        """End the conversation's subscription; False when there was none."""
+        body = await self._call("DELETE", f"/internal/conversations/{conversation_id}/subscription")
+        return bool(body.get("ended"))
+
+    async def latest_news(self, offset: int = 0, limit: int = 3) -> Dict[str, Any]:
+        """The public news from ``offset``, most recent first: ``items`` (each with its ``entry``) and ``total``."""
+        return await self._call("GET", f"/internal/news?offset={int(offset)}&limit={int(limit)}")
+
     async def _call(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         if self._session is not None:
             return await self._send(self._session, method, path, body)

@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.form_support import (
     FIELD_SLOTS,
     ArtisanFormValidation,
-    Services,
+    ServiceAction,
     first_match,
     reset_events,
     submit_confirmed,
@@ -153,11 +153,8 @@ class ActionSummarizePledge(Action):
         return []
 
 
-class ActionSubmitPledge(Action):
+class ActionSubmitPledge(ServiceAction):
     """Send the confirmed pledge to the gateway; thank the artisan with the running totals."""
-
-    def __init__(self, services: Optional[Services] = None) -> None:
-        self.services = services or Services()
 
     def name(self) -> Text:
         return "action_submit_pledge"

@@ -4,12 +4,12 @@ import logging
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.form_support import Services
+from actions.form_support import ServiceAction, Services
 from actions.gateway_api import GatewayRejected, GatewayUnavailable
 
 __all__ = ["ActionCancelRequest", "ActionPrepareCancel", "ActionRequestStatus", "describe_request"]
@@ -44,11 +44,8 @@ async def list_requests(
     return None
 
 
-class ActionRequestStatus(Action):
+class ActionRequestStatus(ServiceAction):
     """Give the status of every request made from this conversation."""
-
-    def __init__(self, services: Optional[Services] = None) -> None:
-        self.services = services or Services()
 
     def name(self) -> Text:
         return "action_request_status"
@@ -67,11 +64,8 @@ class ActionRequestStatus(Action):
         return []
 
 
-class ActionPrepareCancel(Action):
+class ActionPrepareCancel(ServiceAction):
     """Find the request to cancel: the one named, the only open one, or ask which; then ask to confirm."""
-
-    def __init__(self, services: Optional[Services] = None) -> None:
-        self.services = services or Services()
 
     def name(self) -> Text:
         return "action_prepare_cancel"
@@ -112,11 +106,8 @@ class ActionPrepareCancel(Action):
         return found.group().upper() if found else None
 
 
-class ActionCancelRequest(Action):
+class ActionCancelRequest(ServiceAction):
     """Cancel the request the artisan confirmed."""
-
-    def __init__(self, services: Optional[Services] = None) -> None:
-        self.services = services or Services()
 
     def name(self) -> Text:
         return "action_cancel_request"

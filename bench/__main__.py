@@ -5,8 +5,10 @@ same French conversations through the gateway's `/webhooks/rest/webhook` and str
 `/webhooks/rest/webhook`, alternating rounds so both see the same machine. It prints latency percentiles,
 messages per second, the gateway/Rasa ratio, and the peak memory of each process. Then a burst of webhook
 deliveries on Telegram and WhatsApp (bench/burst.py), against local fakes of the two platforms: webhook and
-reply latencies, lost and repeated messages. Last, a model switch under a conversation load (bench/switch.py):
-its duration, errors, and latencies before, during and after. It asserts nothing.
+reply latencies, lost and repeated messages. Then a model switch under a conversation load (bench/switch.py):
+its duration, errors, and latencies before, during and after. Last, a broadcast of the news to 10,000
+subscribers (bench/broadcast.py): time next to the platforms' floor, duplicates, missed, memory, and the reply
+latency of artisans conversing meanwhile. It asserts nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench import burst, switch
+from bench import broadcast, burst, switch
 from bench.burst import percentile
 from bot.runtime.base_model import current_model
 from bot.settings import ROOT
@@ -146,6 +148,8 @@ def main() -> int:
     )
     parser.add_argument("--only-burst", action="store_true", help="skip the web chat comparison")
     parser.add_argument("--only-switch", action="store_true", help="only the model switch under load")
+    parser.add_argument("--broadcast-subscribers", type=int, default=10_000, help="subscribers of the broadcast")
+    parser.add_argument("--only-broadcast", action="store_true", help="only the broadcast of the news")
     args = parser.parse_args()
 
     # The fake platforms answer in threads of this process: hand the interpreter over quickly, so their work
@@ -161,11 +165,15 @@ def main() -> int:
     stack = start_stack(
         work,
         args.database_url or f"sqlite:///{work / 'bench.db'}",
-        {"RASA_CREDENTIALS": str(credentials), "LOG_LEVEL": "WARNING", **channels_env(telegram, whatsapp)},
+        {
+            "RASA_CREDENTIALS": str(credentials), "LOG_LEVEL": "WARNING", "WHATSAPP_NEWS_TEMPLATE": "annonce_cma",
+            **channels_env(telegram, whatsapp),
+        },
     )
     try:
         gateway_url, rasa_url = stack.url, stack.settings.rasa_url
-        if not (args.only_burst or args.only_switch):
+        only = args.only_burst or args.only_switch or args.only_broadcast
+        if not only:
             sequential = asyncio.run(measure(gateway_url, rasa_url, 1, len(CONVERSATIONS), 2))
             report("One conversation at a time (latency without queueing)", sequential)
             loaded = asyncio.run(measure(gateway_url, rasa_url, args.concurrency, args.conversations, args.rounds))
@@ -173,11 +181,14 @@ def main() -> int:
                 f"{args.concurrency} conversations at once, {args.rounds} rounds of {args.conversations} per endpoint",
                 loaded,
             )
-        if not args.only_switch:
+        if not only or args.only_burst:
             asyncio.run(
                 burst.run(stack, telegram, whatsapp, args.burst_conversations, args.burst_messages, args.burst_rate)
             )
-        asyncio.run(switch.run(stack, current_model(stack.settings), args.concurrency))
+        if not only or args.only_switch:
+            asyncio.run(switch.run(stack, current_model(stack.settings), args.concurrency))
+        if not only or args.only_broadcast:
+            asyncio.run(broadcast.run(stack, telegram, whatsapp, args.broadcast_subscribers))
         print("\nPeak memory (VmHWM)")
         for role, pid in process_tree(stack.process.pid).items():
             print(f"  {role:<14} {peak_memory_mib(pid):>8.0f} MiB")

@@ -31,11 +31,18 @@ from bot.errors import Refusal
 from bot.messaging.outbox import Outbox
 from bot.messaging.rasa_client import RasaClient
 from bot.messaging.router import ConversationRouter
+from bot.news.broadcast import Broadcasts
+from bot.news.internal_api import routes as news_routes
+from bot.news.items import NewsItems
+from bot.news.mentions import NewsMentions
+from bot.news.subscriptions import DELIVERY_FAILED, Subscriptions
+from bot.news.web_chat import routes as news_web_chat_routes
 from bot.retrain.answers import LiveAnswers
 from bot.retrain.jobs import TrainingJobs
 from bot.retrain.registry import ModelRegistry, ModelSwitcher
 from bot.runtime.base_model import training_hash
 from bot.settings import Settings
+from bot.shared.communes import CommuneTable
 from bot.staff import Passwords, StaffAccounts, StaffSessions, setup_templates, staff_access
 from bot.staff import routes as staff_routes
 from bot.storage import create_engine, create_sessionmaker, migrate
@@ -84,6 +91,9 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.DASHBOARD] = Dashboard(sessionmaker, settings.clock)
     app[appkeys.HANDOFF_QUEUE] = HandoffQueue(sessionmaker, settings.clock)
     app[appkeys.CANNED_ANSWERS] = CannedAnswers(sessionmaker)
+    app[appkeys.SUBSCRIPTIONS] = Subscriptions(sessionmaker, settings.clock)
+    app[appkeys.NEWS] = NewsItems(sessionmaker, settings.clock)
+    app[appkeys.COMMUNES] = await asyncio.to_thread(CommuneTable.load, settings.communes_file)
     app[appkeys.STAFF_ACCOUNTS] = StaffAccounts.from_settings(sessionmaker, app[appkeys.PASSWORDS], settings)
     app[appkeys.STAFF_SESSIONS] = StaffSessions.from_settings(sessionmaker, settings)
     yield
@@ -105,8 +115,8 @@ async def rasa_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The router, the outbox it feeds, the hand-off and its watch, and the push channels; then the router and
-    the outbox resume what a stop left unfinished.
+    """The router, the outbox it feeds, the hand-off and its watch, the broadcasts, and the push channels; then
+    the router, the outbox and the broadcasts resume what a stop left unfinished.
 
     Channels connect (clients opened, webhook registered, polling started) before the outbox resumes sending
     through them, and disconnect only after the router and the outbox have stopped.
@@ -114,7 +124,19 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[appkeys.SETTINGS]
     live = app[appkeys.LIVE]
     sessionmaker = create_sessionmaker(app[appkeys.DATABASE])
-    outbox = Outbox(app[appkeys.DELIVERY_LOG], app[appkeys.CHANNELS], on_delivery=live.delivery)
+    subscriptions = app[appkeys.SUBSCRIPTIONS]
+    background: set[asyncio.Task[object]] = set()
+
+    def recipient_gone(conversation_id: str, reason: str) -> None:
+        """The platform refused for good: the artisan is not sent the news any more."""
+        task = asyncio.create_task(subscriptions.end(conversation_id, DELIVERY_FAILED))
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    outbox = Outbox(
+        app[appkeys.DELIVERY_LOG], app[appkeys.CHANNELS], on_delivery=live.delivery, on_recipient_gone=recipient_gone
+    )
+    broadcasts = Broadcasts(sessionmaker, app[appkeys.NEWS], subscriptions, outbox, settings)
     handoff = Handoff(sessionmaker, app[appkeys.MESSAGE_LOG], app[appkeys.RASA], live, settings, outbox.enqueue)
     watch = HandoffWatch(handoff, sessionmaker, settings)
     answers = LiveAnswers(sessionmaker, settings.project_dir, settings.clock)
@@ -126,12 +148,12 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
         concurrency=settings.engine_concurrency,
         deliver=outbox.enqueue,
         handoff=handoff,
-        answers=answers,
+        editors=(answers, NewsMentions(app[appkeys.NEWS], subscriptions)),
     )
     app[appkeys.OUTBOX], app[appkeys.ROUTER], app[appkeys.HANDOFF] = outbox, router, handoff
-    app[appkeys.HANDOFF_WATCH], app[appkeys.ANSWERS] = watch, answers
+    app[appkeys.HANDOFF_WATCH], app[appkeys.ANSWERS], app[appkeys.BROADCASTS] = watch, answers, broadcasts
     started: list[PushChannel] = []
-    watching: asyncio.Task[None] | None = None
+    watches: list[asyncio.Task[None]] = []
     try:
         for channel in app[appkeys.CHANNELS]:
             await channel.start(app)
@@ -139,14 +161,18 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
             logger.info("Channel %s is on", channel.name)
         await outbox.recover()
         await router.recover()
-        watching = asyncio.create_task(watch.run(), name="handoff-watch")
+        await broadcasts.recover()
+        watches.append(asyncio.create_task(watch.run(), name="handoff-watch"))
+        watches.append(asyncio.create_task(broadcasts.run_schedule(), name="broadcast-schedule"))
         yield
     finally:
-        if watching is not None:
-            watching.cancel()
-            await asyncio.gather(watching, return_exceptions=True)  # a check under way ends before the database closes
+        for task in watches:
+            task.cancel()
+        await asyncio.gather(*watches, return_exceptions=True)  # a check under way ends before the database closes
         await router.close()
+        await broadcasts.close()
         await outbox.close()
+        await asyncio.gather(*background, return_exceptions=True)
         for channel in reversed(started):
             await channel.stop()
 
@@ -227,9 +253,11 @@ def create_app(settings: Settings) -> web.Application:
             web.get("/", index),
             web.get("/healthz", healthz),
             *rest_routes,
+            *news_web_chat_routes,
             *(route for channel in channels for route in channel.routes()),
             *staff_routes,
             *internal_routes,
+            *news_routes,
             web.static("/static", STATIC),
         ]
     )

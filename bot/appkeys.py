@@ -25,10 +25,14 @@ if TYPE_CHECKING:
     from bot.messaging.outbox import Outbox
     from bot.messaging.rasa_client import RasaClient
     from bot.messaging.router import ConversationRouter
+    from bot.news.broadcast import Broadcasts
+    from bot.news.items import NewsItems
+    from bot.news.subscriptions import Subscriptions
     from bot.retrain.answers import LiveAnswers
     from bot.retrain.jobs import TrainingJobs
     from bot.retrain.registry import ModelRegistry, ModelSwitcher
     from bot.settings import Settings
+    from bot.shared.communes import CommuneTable
     from bot.staff.accounts import StaffAccounts
     from bot.staff.passwords import Passwords
     from bot.staff.sessions import CurrentStaff, StaffSessions
@@ -59,6 +63,13 @@ ARTISAN_REQUESTS: web.AppKey[ArtisanRequests] = web.AppKey("artisan_requests")
 REQUEST_DESK: web.AppKey[RequestDesk] = web.AppKey("request_desk")
 # The staff dashboard's figures.
 DASHBOARD: web.AppKey[Dashboard] = web.AppKey("dashboard")
+
+# The chamber's news: artisans' subscriptions, the news items, their broadcasts.
+SUBSCRIPTIONS: web.AppKey[Subscriptions] = web.AppKey("subscriptions")
+NEWS: web.AppKey[NewsItems] = web.AppKey("news")
+BROADCASTS: web.AppKey[Broadcasts] = web.AppKey("broadcasts")
+# The department's communes (COMMUNES_FILE).
+COMMUNES: web.AppKey[CommuneTable] = web.AppKey("communes")
 
 # Staff accounts and their sessions.
 PASSWORDS: web.AppKey[Passwords] = web.AppKey("passwords")

@@ -18,6 +18,7 @@ CrisisbotError
       ├── DeskError            a change to a callback or a pledge (bot.desk.request_desk)
       ├── RegistryError        a model that cannot go live (bot.retrain.registry)
       ├── RetrainRefused       a label, a new intent or a live answer refused (bot.retrain)
+      ├── NewsRefused          a news item or a broadcast refused (bot.news)
       └── JobBusy              a training or an evaluation is already running (bot.retrain.jobs)
  └── StaffAccountError         an account the command line cannot create or change (bot.staff.accounts)
 
@@ -64,7 +65,15 @@ class RetryLater(DeliveryProblem):
 
 
 class DeliveryFailed(DeliveryProblem):
-    """The platform refused the message for good (blocked bot, unknown number, ...): recorded as failed."""
+    """The platform refused the message for good (blocked bot, unknown number, ...): recorded as failed.
+
+    `recipient_gone` says the artisan cannot be reached any more (they blocked the bot, the number is
+    unreachable), not that this message was wrong: their subscription to the news ends.
+    """
+
+    def __init__(self, reason: str, *, recipient_gone: bool = False) -> None:
+        super().__init__(reason)
+        self.recipient_gone = recipient_gone
 
 
 class Held(DeliveryProblem):
@@ -127,6 +136,10 @@ class RegistryError(Refusal):
 
 class RetrainRefused(Refusal):
     """An admin's label, new intent or live answer refused (400), or about something gone (404)."""
+
+
+class NewsRefused(Refusal):
+    """A news item that cannot be saved as written, or a broadcast that cannot start or stop now."""
 
 
 class JobBusy(Refusal):

@@ -163,6 +163,14 @@ class Settings:
     # An approved message template with one body parameter, used outside the 24-hour window (empty: none).
     whatsapp_template: str = ""
     whatsapp_template_language: str = "fr"
+    # An approved template with two body parameters (the news' title, then its text), for a broadcast to an
+    # artisan outside the 24-hour window (empty: those artisans are skipped).
+    whatsapp_news_template: str = ""
+    whatsapp_news_template_language: str = "fr"
+    # How often scheduled broadcasts are looked for.
+    news_check_seconds: float = 5.0
+    # The department's communes (also read by the action server's forms).
+    communes_file: Path = ROOT / "data" / "communes-71.csv"
     # Advisers answer handed-off conversations during these hours (Europe/Paris; the chamber's closed days
     # apply); a conversation waits at most this long for one; the wait announced is this much per
     # conversation ahead; waiting conversations, and advisers still there, are checked this often.
@@ -218,6 +226,7 @@ class Settings:
                 env, "HANDOFF_MINUTES_PER_CONVERSATION", defaults.handoff_minutes_per_conversation
             ),
             handoff_check_seconds=_positive_float(env, "HANDOFF_CHECK_SECONDS", defaults.handoff_check_seconds),
+            news_check_seconds=_positive_float(env, "NEWS_CHECK_SECONDS", defaults.news_check_seconds),
             callback_within_hours=_positive_int(env, "CALLBACK_WITHIN_HOURS", defaults.callback_within_hours),
             inbox_confidence_threshold=_fraction(env, "INBOX_CONFIDENCE_THRESHOLD", defaults.inbox_confidence_threshold),
             max_accuracy_drop=_fraction(env, "MAX_ACCURACY_DROP", defaults.max_accuracy_drop),
@@ -234,6 +243,13 @@ class Settings:
             whatsapp_template=env.get("WHATSAPP_TEMPLATE", "").strip(),
             whatsapp_template_language=(
                 env.get("WHATSAPP_TEMPLATE_LANGUAGE", "").strip() or defaults.whatsapp_template_language
+            ),
+            communes_file=Path(env.get("COMMUNES_FILE") or defaults.communes_file),
+            whatsapp_news_template=env.get("WHATSAPP_NEWS_TEMPLATE", "").strip(),
+            whatsapp_news_template_language=(
+                env.get("WHATSAPP_NEWS_TEMPLATE_LANGUAGE", "").strip()
+                or env.get("WHATSAPP_TEMPLATE_LANGUAGE", "").strip()
+                or defaults.whatsapp_news_template_language
             ),
         )
         async_database_url(settings.database_url)  # fail now on a URL we cannot use

@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -54,6 +55,55 @@ def stack(
     running = start_stack(tmp, f"sqlite:///{tmp / 'crisisbot.db'}", env)
     yield running
     stop_stack(running)
+
+
+# The news template the PostgreSQL stack has approved (WHATSAPP_NEWS_TEMPLATE); the SQLite stack has none.
+NEWS_TEMPLATE = "annonce_cma"
+
+
+@dataclass
+class PostgresStack:
+    """A second whole stack, on PostgreSQL, with fakes of its own (slow to accept when a test says so), an
+    approved WhatsApp news template and a quick news schedule: what the SQLite stack cannot show."""
+
+    stack: Stack
+    telegram: FakeTelegram
+    whatsapp: FakeWhatsApp
+
+
+@pytest.fixture(scope="session")
+def postgres_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresStack]:
+    tmp = tmp_path_factory.mktemp("postgres-stack")
+    telegram, whatsapp = FakeTelegram().start(), FakeWhatsApp().start()
+    env = {
+        **channels_env(telegram, whatsapp),
+        "ADVISER_HOURS": "mon-sun 00:00-24:00",
+        "WHATSAPP_NEWS_TEMPLATE": NEWS_TEMPLATE,
+        "NEWS_CHECK_SECONDS": "1",
+    }
+    with _postgres_database() as url:
+        running = start_stack(tmp, url, env)
+        try:
+            started = running.group_pids()
+            yield PostgresStack(running, telegram, whatsapp)
+        finally:
+            code = stop_stack(running)
+            telegram.stop()
+            whatsapp.stop()
+        # SIGTERM is a clean stop, not a kill, and leaves nothing behind (checked here: the stack is shared).
+        assert code == 0, f"crisisbot run exited with {code}"
+        assert [pid for pid in started if os.path.exists(f"/proc/{pid}")] == [], "nothing left behind"
+
+
+@contextlib.contextmanager
+def _postgres_database() -> Iterator[str]:
+    """fresh_postgres_database() for synchronous (session) fixtures."""
+    name = f"crisisbot_test_{secrets.token_hex(4)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

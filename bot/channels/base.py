@@ -16,7 +16,28 @@ from aiohttp import web
 
 from bot.errors import DeliveryFailed, Held, RetryLater
 
-__all__ = ["Delivery", "DeliveryFailed", "Held", "Outgoing", "PushChannel", "RateLimit", "RetryLater"]
+__all__ = ["Delivery", "DeliveryFailed", "Held", "Outgoing", "PushChannel", "RateLimit", "RetryLater", "Template"]
+
+
+@dataclass(frozen=True)
+class Template:
+    """An approved WhatsApp template, with its body's parameters, sent when free text may not be."""
+
+    name: str
+    language: str
+    parameters: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {"name": self.name, "language": self.language, "parameters": list(self.parameters)}
+
+    @classmethod
+    def from_json(cls, value: dict[str, object]) -> Template:
+        parameters = value.get("parameters")
+        return cls(
+            str(value.get("name") or ""),
+            str(value.get("language") or "fr"),
+            tuple(str(p) for p in parameters) if isinstance(parameters, list) else (),
+        )
 
 
 @dataclass(frozen=True)
@@ -36,6 +57,8 @@ class Outgoing:
     last_inbound_at: datetime | None = None
     # The platform refused this message earlier because its reply window is closed, whatever our clock says.
     window_closed: bool = False
+    # What to send instead when the reply window is closed (a broadcast's news template); None: the channel's own.
+    template: Template | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,10 @@ class PushChannel(abc.ABC):
 
     async def stop(self) -> None:
         """Release what start() took."""
+
+    def window_open(self, last_inbound_at: datetime | None) -> bool:
+        """Whether the platform takes free text for this chat now: always, but where a reply window closes."""
+        return True
 
     @abc.abstractmethod
     async def send(self, message: Outgoing) -> Delivery:

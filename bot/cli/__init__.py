@@ -5,6 +5,7 @@ service        run, serve, db upgrade
 models         train, models list|evaluate|activate|rollback|prune, model-path, nlu-eval
 conversations  conversations, transcript
 staff          staff add|list|disable|enable|password
+news           news list|show|create|edit|publish|send|schedule|unschedule|stop
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     conversations.add_argument("--limit", type=int, default=20)
     conversations.set_defaults(func=_command("conversations", "cmd_conversations"))
     _add_staff_commands(sub)
+    from bot.cli.news import add_parser as add_news_parser
+
+    add_news_parser(sub, _command("news", "cmd_news"))
     return parser
 
 

@@ -31,7 +31,7 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _train(settings: Settings) -> int:
-    from bot.retrain.audit import Actor
+    from bot.storage.audit import Actor
 
     async with retraining(settings) as (registry, jobs):
         try:
@@ -72,8 +72,8 @@ def _decimal(value: float | None) -> str:
 
 
 async def _models(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.retrain.audit import Actor
     from bot.retrain.jobs import KEEP_UNUSED
+    from bot.storage.audit import Actor
 
     async with retraining(settings) as (registry, jobs):
         actor = Actor.command_line()

@@ -72,6 +72,7 @@ class Dashboard:
                     .where(
                         Message.direction == Direction.OUT,
                         Message.status.in_([MessageStatus.HELD, MessageStatus.FAILED]),
+                        Message.lane.is_(None),  # a broadcast's are on its own page
                     )
                     .order_by(Message.id.desc())
                     .limit(UNDELIVERED_SHOWN)

@@ -1,16 +1,21 @@
-"""This module contains Outbox, which delivers stored replies on the push channels (Telegram, WhatsApp), and
-TokenBucket, the rate limit it keeps for each chat and each platform."""
+"""This module contains Outbox, which delivers stored messages on the push channels (Telegram, WhatsApp), in two
+lanes: each conversation's own messages, and the broadcasts' (bot/messaging/broadcast_lane.py), which go only
+when no conversation's message waits."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.channels.base import Delivery, DeliveryFailed, Held, Outgoing, PushChannel, RetryLater
+from bot.channels.base import Delivery, DeliveryFailed, Held, Outgoing, PushChannel, RetryLater, Template
+from bot.messaging.broadcast_lane import BroadcastLane
+from bot.messaging.rates import RateLimits
 from bot.messaging.workers import ConversationWorkers
 from bot.storage import Message, MessageStatus
 from bot.storage.deliveries import WINDOW_CLOSED, DeliveryLog
@@ -25,39 +30,32 @@ MAX_ATTEMPTS = 25
 # of replies never holds the event loop long (webhooks must be answered within milliseconds meanwhile).
 MAX_IN_FLIGHT = 8
 
+# Told of a platform refusing for good because the artisan is gone (blocked the bot, number unreachable):
+# (conversation id, the platform's reason).
+RecipientGone = Callable[[str, str], None]
 
-class TokenBucket:
-    """A rate limit: `burst` sends at once, then `rate` per second. Reservations queue up (tokens go negative)."""
 
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._tokens = burst
-        self._at = clock()
+@dataclass(frozen=True)
+class Retry:
+    """Try the message again after `delay` seconds."""
 
-    def reserve(self) -> float:
-        """Take one send; the seconds to wait before it may happen (0 when now)."""
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate) - 1
-        self._at = now
-        return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-
-    def idle(self) -> bool:
-        """True when the bucket is full again: forgetting it changes nothing."""
-        return self._tokens + (self._clock() - self._at) * self.rate >= self.burst
+    delay: float
 
 
 class Outbox:
-    """Sends the stored replies of push channels, each conversation's in order, within the platforms' limits.
+    """Sends the stored messages of push channels, each conversation's in order, within the platforms' limits.
 
-    Replies are stored (PENDING) before they reach the outbox, so nothing it holds in memory is the only copy:
-    at start, `recover()` queues every PENDING message again. Each conversation's messages go out one at a
-    time, in order; different conversations proceed in parallel. Sending waits for the platform's rate limits
-    (a small burst then a steady rate per chat, a rate for the whole bot) and, when the platform refuses for
-    now (`RetryLater`), retries with exponential backoff, or after the wait the platform asked for. A message
-    the platform refuses for good (`DeliveryFailed`) is recorded as failed, with the reason; one that may not
-    be sent now (`Held`: WhatsApp's 24-hour window) is held, and goes first when the artisan writes again.
+    Messages are stored (PENDING) before they reach the outbox, so nothing it holds in memory is the only copy:
+    at start, `recover()` queues every PENDING message of the conversations' lane again (the broadcasts resume
+    theirs, bot.news.broadcast). Each conversation's messages go out one at a time, in order; different
+    conversations proceed in parallel. Sending waits for the platform's rate limits (a small burst then a
+    steady rate per chat, a rate for the whole bot) and, when the platform refuses for now (`RetryLater`),
+    retries with exponential backoff, or after the wait the platform asked for. A message the platform refuses
+    for good (`DeliveryFailed`) is recorded as failed, with the reason; one that may not be sent now (`Held`:
+    WhatsApp's 24-hour window) is held, and goes first when the artisan writes again.
+
+    `broadcasts` is the low-priority lane: its messages go only when no conversation's message waits for the
+    same platform, and never take capacity a conversation's message reserved.
     """
 
     def __init__(
@@ -70,30 +68,29 @@ class Outbox:
         max_in_flight: int = MAX_IN_FLIGHT,
         clock: Callable[[], float] = time.monotonic,
         on_delivery: Callable[[Message], None] | None = None,
+        on_recipient_gone: RecipientGone | None = None,
     ) -> None:
         self._log = log
         self._channels = {channel.name: channel for channel in channels}
         self._backoff = backoff
         self._max_attempts = max_attempts
-        self._clock = clock
         self._in_flight = asyncio.Semaphore(max_in_flight)
+        self.rates = RateLimits(channels, clock)
         # Told of each message's outcome (sent, failed, held): the advisers' consoles show it.
         self._on_delivery = on_delivery or (lambda message: None)
+        self._on_recipient_gone = on_recipient_gone or (lambda conversation_id, reason: None)
         self._queues: dict[str, collections.deque[Message]] = {}
         self._workers = ConversationWorkers(self._drain, "outbox")
-        self._chat_buckets: dict[str, TokenBucket] = {}
-        self._channel_buckets = {
-            channel.name: TokenBucket(channel.rate_limit.overall_per_second, channel.rate_limit.overall_per_second, clock)
-            for channel in channels
-        }
-        # A channel the platform asked to slow down as a whole (Telegram's flood control) waits until then.
-        self._paused_until: dict[str, float] = {}
         self._idle = asyncio.Event()
         self._idle.set()
+        self.broadcasts = BroadcastLane(self)
 
     @property
     def channels(self) -> list[str]:
         return list(self._channels)
+
+    def channel(self, name: str) -> PushChannel | None:
+        return self._channels.get(name)
 
     def enqueue(self, messages: list[Message]) -> None:
         """Queue stored outbound messages; those of channels without an outbox (the web chat) are left alone."""
@@ -107,8 +104,12 @@ class Outbox:
             self._idle.clear()
             self._workers.start(message.conversation_id)
 
+    def waiting_on(self, channel: str) -> bool:
+        """True while a conversation's message waits for (or is on its way to) this platform."""
+        return any(queue and queue[0].channel == channel for queue in self._queues.values())
+
     async def recover(self) -> int:
-        """Queue every message left unsent by a stop or a crash, oldest first."""
+        """Queue every conversation's message left unsent by a stop or a crash, oldest first."""
         if not self._channels:
             return 0
         messages = await self._log.pending_outbound(self.channels)
@@ -120,10 +121,12 @@ class Outbox:
     async def drained(self) -> None:
         """Wait until nothing is left to send (tests and the benchmark)."""
         await self._idle.wait()
+        await self.broadcasts.drained()
 
     async def close(self) -> None:
         """Stop sending; what is unsent stays PENDING in the database for recover()."""
         await self._workers.close()
+        await self.broadcasts.close()
 
     async def _drain(self, conversation_id: str) -> None:
         queue = self._queues[conversation_id]
@@ -139,7 +142,8 @@ class Outbox:
                             for held in reversed(await self._log.release_held(conversation_id)):
                                 queue.appendleft(held)
                             message = queue[0]
-                    done = await self._attempt(message, external_id)
+                    await self.rates.wait_turn(message.channel, conversation_id)
+                    outcome = await self.send(message, external_id)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -147,48 +151,44 @@ class Outbox:
                     logger.exception("Outbox: message %s could not be handled", message.id)
                     await asyncio.sleep(self._backoff[0])
                     continue
-                if done:
+                if isinstance(outcome, Retry):
+                    await asyncio.sleep(outcome.delay)
+                else:
                     queue.popleft()
         finally:
             if not queue:
                 self._queues.pop(conversation_id, None)
-            bucket = self._chat_buckets.get(conversation_id)
-            if bucket is not None and bucket.idle():
-                del self._chat_buckets[conversation_id]
+            self.rates.forget_idle(conversation_id)
             if len(self._workers) <= 1:  # this conversation's task is the last one running
                 self._idle.set()
 
-    async def _attempt(self, message: Message, external_id: str) -> bool:
-        """One try at sending `message`; True once it needs no other (sent, failed for good, or held)."""
+    @property
+    def log(self) -> DeliveryLog:
+        return self._log
+
+    async def send(self, message: Message, external_id: str, *, lane: bool = False) -> Retry | None:
+        """One try at sending `message`, its outcome recorded; a Retry when it must be tried again.
+
+        A conversation's message takes one of the sends in flight; the broadcast lane (`lane`) bounds its own.
+        A broadcast message that may not go now (`Held`) is not kept for later, as a reply is: it failed.
+        """
         channel = self._channels[message.channel]
         last_inbound_at = (
             await self._log.last_inbound_at(message.conversation_id) if channel.has_reply_window else None
         )
-        await self._wait_turn(channel, message.conversation_id)
-        payload = message.payload or {}
-        outgoing = Outgoing(
-            message_id=message.id,
-            conversation_id=message.conversation_id,
-            external_id=external_id,
-            text=message.text or "",
-            buttons=list(payload.get("buttons") or []),
-            awaiting=(payload.get("custom") or {}).get("awaiting") if isinstance(payload.get("custom"), dict) else None,
-            last_inbound_at=last_inbound_at,
-            window_closed=bool(payload.get(WINDOW_CLOSED)),
-        )
         try:
-            async with self._in_flight:
-                delivery: Delivery = await channel.send(outgoing)
+            async with contextlib.nullcontext() if lane else self._in_flight:
+                delivery: Delivery = await channel.send(outgoing_of(message, external_id, last_inbound_at))
         except RetryLater as exc:
             message.attempts = (message.attempts or 0) + 1
             if message.attempts >= self._max_attempts:
                 logger.error("Outbox: message %s failed after %d attempts: %s", message.id, message.attempts, exc.reason)
                 await self._log.record_delivery(message, MessageStatus.FAILED, error=f"Abandonné : {exc.reason}")
                 self._on_delivery(message)
-                return True
+                return None
             delay = exc.delay if exc.delay is not None else self._backoff[min(message.attempts - 1, len(self._backoff) - 1)]
             if exc.whole_channel:
-                self._paused_until[channel.name] = max(self._paused_until.get(channel.name, 0), self._clock() + delay)
+                self.rates.pause(channel.name, delay)
             logger.warning("Outbox: %s message %s retried in %.1fs (%s)", channel.name, message.id, delay, exc.reason)
             await self._log.record_delivery(
                 message,
@@ -196,18 +196,20 @@ class Outbox:
                 error=exc.reason,
                 next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay),
             )
-            await asyncio.sleep(delay)
-            return False
+            return Retry(delay)
         except DeliveryFailed as exc:
             logger.warning("Outbox: %s refused message %s: %s", channel.name, message.id, exc.reason)
             await self._log.record_delivery(message, MessageStatus.FAILED, error=exc.reason)
             self._on_delivery(message)
-            return True
+            if exc.recipient_gone:
+                self._on_recipient_gone(message.conversation_id, exc.reason)
+            return None
         except Held as exc:
             logger.info("Outbox: %s message %s held: %s", channel.name, message.id, exc.reason)
-            await self._log.record_delivery(message, MessageStatus.HELD, error=exc.reason)
+            status = MessageStatus.FAILED if lane else MessageStatus.HELD
+            await self._log.record_delivery(message, status, error=exc.reason)
             self._on_delivery(message)
-            return True
+            return None
         await self._log.record_delivery(
             message,
             MessageStatus.SENT,
@@ -215,22 +217,22 @@ class Outbox:
             error=delivery.note,
         )
         self._on_delivery(message)
-        return True
+        return None
 
-    async def _wait_turn(self, channel: PushChannel, conversation_id: str) -> None:
-        """Wait for the platform's limits: the channel's pause, this chat's rate, then the whole bot's."""
-        pause = self._paused_until.get(channel.name, 0) - self._clock()
-        if pause > 0:
-            await asyncio.sleep(pause)
-        limit = channel.rate_limit
-        bucket = self._chat_buckets.get(conversation_id)
-        if bucket is None:
-            bucket = self._chat_buckets[conversation_id] = TokenBucket(
-                limit.per_chat_per_second, limit.per_chat_burst, self._clock
-            )
-        wait = bucket.reserve()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        wait = self._channel_buckets[channel.name].reserve()
-        if wait > 0:
-            await asyncio.sleep(wait)
+
+def outgoing_of(message: Message, external_id: str, last_inbound_at: datetime | None) -> Outgoing:
+    """A stored message as a channel sends it."""
+    payload = message.payload or {}
+    custom = payload.get("custom")
+    template = payload.get("template")
+    return Outgoing(
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        external_id=external_id,
+        text=message.text or "",
+        buttons=list(payload.get("buttons") or []),
+        awaiting=custom.get("awaiting") if isinstance(custom, dict) else None,
+        last_inbound_at=last_inbound_at,
+        window_closed=bool(payload.get(WINDOW_CLOSED)),
+        template=Template.from_json(template) if isinstance(template, dict) else None,
+    )

@@ -12,7 +12,7 @@ import re
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.errors import EngineError, EngineUnavailable
 from bot.messaging import replies
@@ -24,7 +24,6 @@ from bot.storage.models import IncidentKind
 
 if TYPE_CHECKING:
     from bot.desk.handoff import Handoff
-    from bot.retrain.answers import LiveAnswers
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +33,13 @@ MAX_ATTEMPTS = 3
 
 # Hands stored replies to the outbox (push channels); must not block.
 Deliver = Callable[[list[Message]], None]
+
+
+class AnswerEditor(Protocol):
+    """Changes Rasa's answer before it is stored: the admins' live text of an answer (bot.retrain.answers), the
+    news an FAQ answer mentions (bot.news.mentions). Must answer fast, and never fail the answer."""
+
+    async def edit(self, message: Message, replies: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
 
 
 @dataclass(order=True)
@@ -68,7 +74,7 @@ class ConversationRouter:
         concurrency: int,
         deliver: Deliver | None = None,
         handoff: Handoff | None = None,
-        answers: LiveAnswers | None = None,
+        editors: tuple[AnswerEditor, ...] = (),
         retry_delays: tuple[float, ...] = (0.5, 1, 2, 5, 10, 30),
     ) -> None:
         self._log = log
@@ -78,8 +84,8 @@ class ConversationRouter:
         # Push channels' replies go to the outbox here; the web chat collects its replies itself.
         self._deliver = deliver
         self._handoff = handoff
-        # The admins' live text of the FAQ answers, put in place of the domain's.
-        self._live_answers = answers
+        # What changes Rasa's answers before they are stored, in order.
+        self._editors = editors
         self._retry_delays = retry_delays
         self._queues: dict[str, list[_Queued]] = {}
         self._workers = ConversationWorkers(self._drain, "conversation")
@@ -228,9 +234,8 @@ class ConversationRouter:
                         "Rasa misbehaved on message %s of conversation %s (%s): the artisan gets one answer",
                         message.id, message.conversation_id, incident,
                     )
-                if self._live_answers is not None:
-                    await self._live_answers.refresh()
-                    messages = self._live_answers.apply(messages)
+                for editor in self._editors:
+                    messages = await editor.edit(message, messages)
                 return await self._record(
                     message, messages, intent=reply.intent, confidence=reply.confidence, incident=incident
                 )

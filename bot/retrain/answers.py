@@ -35,10 +35,10 @@ from bot.retrain.answer_content import (
     readable,
     validated,
 )
-from bot.retrain.audit import Actor, record
 from bot.shared.french import PARIS
 from bot.shared.subjects import SUBJECTS
-from bot.storage.models import AdminIntent, Answer, AnswerVersion, StaffAccount
+from bot.storage.audit import Actor, record
+from bot.storage.models import AdminIntent, Answer, AnswerVersion, Message, StaffAccount
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,11 @@ class LiveAnswers:
             except (SQLAlchemyError, OSError) as exc:
                 logger.warning("Reading the live answers failed (%s); the ones in memory stay in use", exc)
                 self._loaded_at = self._clock()
+
+    async def edit(self, message: Message, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The router's AnswerEditor: the live text of each edited answer in Rasa's answer to `message`."""
+        await self.refresh()
+        return self.apply(replies)
 
     def apply(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Rasa's messages with the live text of each edited answer in place of the domain's.

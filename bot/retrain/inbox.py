@@ -24,12 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.desk.handoff_queue import artisan_names
 from bot.errors import RetrainRefused
-from bot.retrain.audit import Actor, record
 from bot.retrain.export import nlu_examples
 from bot.retrain.grouping import Background, group
 from bot.retrain.intents import FALLBACK_INTENT, AdminIntents
 from bot.retrain.masking import mask
 from bot.settings import Settings
+from bot.storage.audit import Actor, record
 from bot.storage.models import (
     Author,
     Direction,

@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.errors import RetrainRefused
-from bot.retrain.audit import Actor, record
 from bot.retrain.export import domain_intents
 from bot.settings import Settings
 from bot.shared.french import PARIS
+from bot.storage.audit import Actor, record
 from bot.storage.models import AdminIntent, Answer, AnswerVersion
 
 logger = logging.getLogger(__name__)

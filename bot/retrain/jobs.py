@@ -26,8 +26,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import EvaluationFailed, JobBusy, JobFailed
-from bot.retrain import audit
-from bot.retrain.audit import Actor
 from bot.retrain.evaluation import report, run_evaluation, score
 from bot.retrain.export import NewIntent, build_training_data, evaluation_set, evaluation_set_hash
 from bot.retrain.inbox import Inbox
@@ -38,6 +36,8 @@ from bot.runtime.processes import background_child
 from bot.runtime.rasa_env import engine_environment, rasa_executable
 from bot.settings import Settings
 from bot.shared.french import PARIS
+from bot.storage import audit
+from bot.storage.audit import Actor
 from bot.storage.models import Answer, JobStatus, TrainingJob, utcnow
 
 logger = logging.getLogger(__name__)

@@ -26,8 +26,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import EngineError, EngineUnavailable, RegistryError
-from bot.retrain import audit
-from bot.retrain.audit import Actor
+from bot.storage import audit
+from bot.storage.audit import Actor
 from bot.storage.models import ModelActivation, ModelEvaluation, ModelRecord, utcnow
 
 logger = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ from bot.staff import (
     console,
     dashboard,
     exports,
+    news_pages,
     request_pages,
     retrain_answers,
     retrain_inbox,
@@ -40,6 +41,7 @@ routes = [
     *retrain_inbox.routes,
     *retrain_answers.routes,
     *retrain_models.routes,
+    *news_pages.routes,
 ]
 
 __all__ = [

@@ -10,7 +10,7 @@ SUBJECT_LABELS = SUBJECTS
 PREFERRED_TIME_LABELS = {"morning": "Matin", "afternoon": "Après-midi", "any": "Indifférent"}
 MASK_TYPE_LABELS = {"surgical": "Chirurgicaux", "ffp2": "FFP2", "fabric": "Tissu / grand public", "other": "Autre"}
 DELIVERY_LABELS = {"drop_off": "Dépôt à la Chambre", "collection": "Collecte"}
-AUTHOR_LABELS = {"artisan": "Artisan", "bot": "crisisbot", "agent": "Conseiller"}
+AUTHOR_LABELS = {"artisan": "Artisan", "bot": "crisisbot", "agent": "Conseiller", "news": "Annonce"}
 CHANNEL_LABELS = {"rest": "Web chat", "telegram": "Telegram", "whatsapp": "WhatsApp"}
 # Where a reply is on its way to the artisan (outbound messages only).
 DELIVERY_STATUS_LABELS = {

@@ -11,11 +11,11 @@ from bot import appkeys
 from bot.errors import RetrainRefused
 from bot.retrain.answer_content import MAX_TEXT_CHARS, AnswerContent, AnswerView
 from bot.retrain.answers import LiveAnswers
-from bot.retrain.audit import Actor
 from bot.shared.french import french_date
 from bot.staff.forms import field, record_id
 from bot.staff.middleware import current_staff, require_role
 from bot.staff.views import render, see_other
+from bot.storage.audit import Actor
 from bot.storage.models import StaffRole
 
 ANSWERS_PATH = "/staff/answers"

@@ -14,13 +14,13 @@ from yarl import URL
 
 from bot import appkeys
 from bot.errors import RetrainRefused
-from bot.retrain.audit import Actor
 from bot.retrain.inbox import NO_MESSAGE, UNKNOWN_LABEL, Inbox
 from bot.retrain.intents import AdminIntents
 from bot.staff import forms
 from bot.staff.forms import record_id, record_ids
 from bot.staff.middleware import current_staff, require_role
 from bot.staff.views import render, see_other
+from bot.storage.audit import Actor
 from bot.storage.database import create_sessionmaker
 from bot.storage.models import StaffRole
 

@@ -12,12 +12,12 @@ from aiohttp import web
 
 from bot import appkeys
 from bot.errors import JobBusy, JobFailed, RegistryError
-from bot.retrain import audit
-from bot.retrain.audit import Actor
 from bot.retrain.job_log import describe
 from bot.staff.forms import record_id
 from bot.staff.middleware import current_staff, require_role
 from bot.staff.views import render, see_other
+from bot.storage import audit
+from bot.storage.audit import Actor
 from bot.storage.models import StaffRole
 from bot.web.json_api import json_error
 
@@ -44,6 +44,13 @@ ACTIONS = {
     "activate": "Modèle activé",
     "rollback": "Retour à un modèle",
     "prune": "Fichiers de modèles supprimés",
+    "news_create": "Annonce écrite",
+    "news_edit": "Annonce modifiée",
+    "news_publish": "Annonce publiée",
+    "news_schedule": "Envoi d’annonce programmé",
+    "news_unschedule": "Programmation d’annonce annulée",
+    "news_send": "Envoi d’annonce lancé",
+    "news_stop": "Envoi d’annonce arrêté",
 }
 KINDS = {"first": "premier démarrage", "activate": "activation", "override": "activation forcée", "rollback": "retour arrière"}
 

@@ -28,7 +28,10 @@ class DeliveryLog:
         self._engine: AsyncEngine = sessionmaker.kw["bind"]
 
     async def pending_outbound(self, channels: list[str]) -> list[Message]:
-        """Every outbound message of these channels waiting to be sent, oldest first (after a stop)."""
+        """Every conversation's message of these channels waiting to be sent, oldest first (after a stop).
+
+        Not the broadcasts' (lane "broadcast"): each broadcast queues its own again (bot.news.broadcast).
+        """
         async with self._sessionmaker() as session:
             rows = await session.scalars(
                 select(Message)
@@ -36,6 +39,7 @@ class DeliveryLog:
                     Message.direction == Direction.OUT,
                     Message.status == MessageStatus.PENDING,
                     Message.channel.in_(channels),
+                    Message.lane.is_(None),
                 )
                 .order_by(Message.id)
             )
@@ -98,7 +102,11 @@ class DeliveryLog:
             held = list(
                 await session.scalars(
                     select(Message)
-                    .where(Message.conversation_id == conversation_id, Message.status == MessageStatus.HELD)
+                    .where(
+                        Message.conversation_id == conversation_id,
+                        Message.status == MessageStatus.HELD,
+                        Message.lane.is_(None),
+                    )
                     .order_by(Message.id)
                 )
             )
@@ -136,10 +144,10 @@ class DeliveryLog:
 
     async def record_platform_status(
         self, channel: str, platform_message_id: str, status: MessageStatus, error: str | None = None
-    ) -> bool:
+    ) -> str | None:
         """A platform's report on a message we sent (delivered, read, failed); never moves a status back.
 
-        False when no message of ours has that id.
+        The message's conversation, or None when no message of ours has that id.
         """
         allowed_from = {
             MessageStatus.SENT: [MessageStatus.PENDING],
@@ -148,20 +156,22 @@ class DeliveryLog:
             MessageStatus.FAILED: [MessageStatus.PENDING, MessageStatus.SENT, MessageStatus.DELIVERED],
         }[status]
         async with self._sessionmaker() as session:
-            found = await session.scalar(
-                select(Message.id).where(
-                    Message.channel == channel,
-                    Message.platform_message_id == platform_message_id,
-                    Message.direction == Direction.OUT,
+            found = (
+                await session.execute(
+                    select(Message.id, Message.conversation_id).where(
+                        Message.channel == channel,
+                        Message.platform_message_id == platform_message_id,
+                        Message.direction == Direction.OUT,
+                    )
                 )
-            )
+            ).first()
             if found is None:
-                return False
+                return None
             values: dict[str, Any] = {"status": status}
             if error is not None:
                 values["error"] = error
             await session.execute(
-                update(Message).where(Message.id == found, Message.status.in_(allowed_from)).values(**values)
+                update(Message).where(Message.id == found.id, Message.status.in_(allowed_from)).values(**values)
             )
             await session.commit()
-        return True
+        return found.conversation_id

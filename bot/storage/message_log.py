@@ -166,14 +166,14 @@ class MessageLog:
         misbehaved on this message.
         """
         now = utcnow()
-        rows = _outbound_rows(inbound.conversation_id, inbound.channel, Author.BOT, replies, reply_status, now, inbound.id)
+        rows = outbound_rows(inbound.conversation_id, inbound.channel, Author.BOT, replies, reply_status, now, inbound.id)
         async with self._engine.begin() as connection:
             await connection.execute(
                 update(Message)
                 .where(Message.id == inbound.id)
                 .values(intent=intent, confidence=confidence, status=status, error=error, processed_at=now)
             )
-            outbound = await _insert_outbound(connection, rows)
+            outbound = await insert_outbound(connection, rows)
             if incident is not None:
                 await connection.execute(
                     insert(EngineIncident).values(
@@ -187,9 +187,9 @@ class MessageLog:
         self, conversation_id: str, channel: str, author: str, replies: list[dict[str, Any]]
     ) -> list[Message]:
         """Store messages to the artisan that answer no particular message (an adviser's, the hand-off's), PENDING."""
-        rows = _outbound_rows(conversation_id, channel, author, replies, MessageStatus.PENDING, utcnow())
+        rows = outbound_rows(conversation_id, channel, author, replies, MessageStatus.PENDING, utcnow())
         async with self._engine.begin() as connection:
-            return await _insert_outbound(connection, rows)
+            return await insert_outbound(connection, rows)
 
     async def wait_replies(self, inbound_id: int, timeout: float, poll: float = 0.25) -> list[Message]:
         """The replies to a message answered elsewhere (another request, another gateway), once stored."""
@@ -274,7 +274,7 @@ class MessageLog:
         return last.buttons if last is not None else []
 
 
-def _outbound_rows(
+def outbound_rows(
     conversation_id: str,
     channel: str,
     author: str,
@@ -301,7 +301,15 @@ def _outbound_rows(
     ]
 
 
-async def _insert_outbound(connection: AsyncConnection, rows: list[dict[str, Any]]) -> list[Message]:
+async def insert_outbound_many(connection: AsyncConnection, rows: list[dict[str, Any]]) -> list[Message]:
+    """insert_outbound for many rows (a broadcast's batch): one statement, the ids returned in order."""
+    if not rows:
+        return []
+    result = await connection.execute(insert(Message).returning(Message.id, sort_by_parameter_order=True), rows)
+    return [Message(id=message_id, **row) for message_id, row in zip(result.scalars().all(), rows)]
+
+
+async def insert_outbound(connection: AsyncConnection, rows: list[dict[str, Any]]) -> list[Message]:
     """Insert the rows, in order; the stored messages (transient objects, with their ids)."""
     ids = [(await connection.execute(insert(Message).values(**row).returning(Message.id))).scalar_one() for row in rows]
     return [Message(id=message_id, **row) for message_id, row in zip(ids, rows)]

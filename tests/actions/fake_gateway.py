@@ -41,6 +41,7 @@ class Recorded:
     path: str
     authorization: Optional[str]
     body: Optional[Dict[str, Any]]
+    query: str = ""
 
 
 @dataclass
@@ -52,7 +53,9 @@ class FakeGateway:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else None
-        self.requests.append(Recorded(request.method, request.path, request.headers.get("Authorization"), body))
+        self.requests.append(
+            Recorded(request.method, request.path, request.headers.get("Authorization"), body, request.query_string)
+        )
         answer = self.answers.get((request.method, request.path), (404, {"error": "Demande inconnue."}))
         if isinstance(answer, list):
             answer = answer.pop(0) if len(answer) > 1 else answer[0]

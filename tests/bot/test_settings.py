@@ -23,12 +23,16 @@ def test_environment_overrides() -> None:
     assert (settings.port, settings.engine_token, settings.log_level) == (9000, "t0k3n", "DEBUG")
     assert settings.async_database_url == "postgresql+asyncpg://u@db/crisis"
     assert Settings.from_env({"HANDOFF_CHECK_SECONDS": "2.5"}).handoff_check_seconds == 2.5
+    news = Settings.from_env({"NEWS_CHECK_SECONDS": "1", "WHATSAPP_NEWS_TEMPLATE": " annonce ", "WHATSAPP_TEMPLATE_LANGUAGE": "fr_FR"})
+    assert (news.news_check_seconds, news.whatsapp_news_template, news.whatsapp_news_template_language) == (
+        1.0, "annonce", "fr_FR"
+    ), "the news template's language defaults to the other template's"
 
 
 @pytest.mark.parametrize(
     "name, value",
     [("PORT", "http"), ("RASA_PORT", "5.5"), ("REPLY_TIMEOUT", "soon"), ("HANDOFF_CHECK_SECONDS", "0"),
-     ("HANDOFF_CHECK_SECONDS", "-1"), ("HANDOFF_CHECK_SECONDS", "souvent")],
+     ("HANDOFF_CHECK_SECONDS", "-1"), ("HANDOFF_CHECK_SECONDS", "souvent"), ("NEWS_CHECK_SECONDS", "0")],
 )
 def test_a_malformed_number_names_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=name):

@@ -1,39 +1,31 @@
-"""The whole assistant on PostgreSQL: the gateway's tables and Rasa's tracker share the server, in two schemas."""
+"""The whole assistant on PostgreSQL: the gateway's tables and Rasa's tracker share the server, in two schemas. (The
+stack stops cleanly, leaving nothing behind: its fixture checks, tests/conftest.py.)"""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
 
 import aiohttp
 import asyncpg
 import pytest
 
-from tests.support.stack import start_stack, stop_stack
-
 pytestmark = pytest.mark.stack
 
 
-async def test_conversation_and_rasa_tracker_are_stored_in_postgresql(postgres_url: str, tmp_path) -> None:
-    stack = await asyncio.to_thread(start_stack, tmp_path, postgres_url)
-    try:
-        sender = f"pg-{uuid.uuid4().hex[:8]}"
-        async with aiohttp.ClientSession() as session:
-            for text in ("bonjour", "je peux reporter mes cotisations urssaf ?"):
-                async with session.post(
-                    f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
-                ) as response:
-                    assert response.status == 200 and await response.json()
-            async with session.get(f"{stack.url}/healthz") as response:
-                assert (await response.json())["database"] == "up"
-        started = stack.group_pids()
-        assert len(started) >= 4  # supervisor, action server, Rasa, gateway
-    finally:
-        assert await asyncio.to_thread(stop_stack, stack) == 0  # SIGTERM: a clean stop, not a kill
-    assert [pid for pid in started if os.path.exists(f"/proc/{pid}")] == [], "nothing left behind"
+async def test_conversation_and_rasa_tracker_are_stored_in_postgresql(postgres_stack) -> None:
+    stack = postgres_stack.stack
+    sender = f"pg-{uuid.uuid4().hex[:8]}"
+    async with aiohttp.ClientSession() as session:
+        for text in ("bonjour", "je peux reporter mes cotisations urssaf ?"):
+            async with session.post(
+                f"{stack.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+            ) as response:
+                assert response.status == 200 and await response.json()
+        async with session.get(f"{stack.url}/healthz") as response:
+            assert (await response.json())["database"] == "up"
+    assert len(stack.group_pids()) >= 4  # supervisor, action server, Rasa, gateway
 
-    connection = await asyncpg.connect(postgres_url)
+    connection = await asyncpg.connect(stack.settings.database_url)
     try:
         rows = await connection.fetch(
             "SELECT m.direction, m.text, m.intent FROM messages m JOIN conversations c ON c.id = m.conversation_id "

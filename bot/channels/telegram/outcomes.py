@@ -39,8 +39,15 @@ def as_retry(exc: TelegramError, reason: str) -> RetryLater:
 
 def as_failure(exc: TelegramError, reason: str) -> DeliveryFailed:
     if isinstance(exc, Forbidden):
-        return DeliveryFailed(f"L'artisan a bloqué le bot (ou supprimé son compte) : Telegram refuse le message ({reason}).")
+        return DeliveryFailed(
+            f"L'artisan a bloqué le bot (ou supprimé son compte) : Telegram refuse le message ({reason}).",
+            recipient_gone=True,
+        )
     if isinstance(exc, ChatMigrated):
-        return DeliveryFailed("La conversation Telegram a changé d'identifiant (groupe devenu supergroupe).")
+        return DeliveryFailed(
+            "La conversation Telegram a changé d'identifiant (groupe devenu supergroupe).", recipient_gone=True
+        )
+    if isinstance(exc, BadRequest) and "chat not found" in exc.message.lower():
+        return DeliveryFailed(f"Cette conversation Telegram n'existe plus ({reason}).", recipient_gone=True)
     return DeliveryFailed(f"Telegram refuse le message : {reason}")
 

@@ -13,7 +13,14 @@ from bot.storage.message_log import Inbound, MessageLog
 
 CHANNEL = "telegram"
 # Telegram's commands, as the Rasa intents they stand for (given to Rasa as "/intent").
-COMMANDS = {"start": "/greet", "aide": "/help", "help": "/help", "stop": "/stop"}
+COMMANDS = {
+    "start": "/greet",
+    "aide": "/help",
+    "help": "/help",
+    "stop": "/stop",
+    "infos": "/latest_news",
+    "stop_infos": "/unsubscribe_news",
+}
 # The callback data of our inline buttons: the stored message and the button's index.
 BUTTON_DATA = re.compile(r"b:(\d+):(\d+)")
 # What the artisan sent that the bot cannot read, as the kinds of replies.CANNOT_READ.

@@ -6,7 +6,7 @@ import asyncio
 import hmac
 import json
 import logging
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -140,7 +140,7 @@ class WhatsAppChannel(PushChannel):
     async def send(self, message: Outgoing) -> Delivery:
         if not message.text.strip() and not message.buttons and message.awaiting != "phone":
             return Delivery([], note="Message vide : rien à envoyer.")
-        if message.window_closed or not self._window_open(message):
+        if message.window_closed or not self.window_open(message.last_inbound_at):
             self._sent.forget(message.message_id)
             return await self._send_template(message, reason="fenêtre de 24 h fermée")
         requests = requests_for(message)
@@ -158,16 +158,24 @@ class WhatsAppChannel(PushChannel):
         self._sent.forget(message.message_id)
         return Delivery(sent)
 
-    def _window_open(self, message: Outgoing) -> bool:
-        last = message.last_inbound_at
-        if last is None:
+    def window_open(self, last_inbound_at: datetime | None) -> bool:
+        """Within 24 hours (less a margin) of the artisan's last message."""
+        if last_inbound_at is None:
             return False
-        if last.tzinfo is None:  # stored in UTC; SQLite may forget the zone
-            last = last.replace(tzinfo=UTC)
-        return self._settings.clock() - last < SERVICE_WINDOW
+        if last_inbound_at.tzinfo is None:  # stored in UTC; SQLite may forget the zone
+            last_inbound_at = last_inbound_at.replace(tzinfo=UTC)
+        return self._settings.clock() - last_inbound_at < SERVICE_WINDOW
 
     async def _send_template(self, message: Outgoing, reason: str) -> Delivery:
-        template = self._settings.whatsapp_template
+        """Outside the window: the message's own template (a broadcast's), or the reply template with the text."""
+        if message.template is not None:
+            template = message.template.name
+            language = message.template.language
+            parameters = [template_parameter(p) for p in message.template.parameters]
+        else:
+            template = self._settings.whatsapp_template
+            language = self._settings.whatsapp_template_language
+            parameters = [template_parameter(message.text, message.buttons)]
         if not template:
             raise Held(
                 "Fenêtre de 24 h fermée : WhatsApp n'accepte plus de message libre pour cet artisan "
@@ -177,12 +185,9 @@ class WhatsAppChannel(PushChannel):
             "type": "template",
             "template": {
                 "name": template,
-                "language": {"code": self._settings.whatsapp_template_language},
+                "language": {"code": language},
                 "components": [
-                    {
-                        "type": "body",
-                        "parameters": [{"type": "text", "text": template_parameter(message.text, message.buttons)}],
-                    }
+                    {"type": "body", "parameters": [{"type": "text", "text": text} for text in parameters]}
                 ],
             },
         }

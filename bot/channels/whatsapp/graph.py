@@ -16,6 +16,8 @@ THROTTLED_PAIR = {131056}  # too many messages to this one number
 WINDOW_CLOSED = 131047  # re-engagement message: more than 24 h since the artisan wrote
 TRANSIENT = {1, 2, 131000, 131016}  # unknown error, service temporarily unavailable
 TOKEN_EXPIRED = 190
+# The artisan cannot be reached on WhatsApp any more (the number is not, or no longer, on WhatsApp).
+RECIPIENT_GONE = {131026}
 
 
 class WindowClosed(Exception):
@@ -59,6 +61,6 @@ def graph_error(message_id: int, status: int, error: dict[str, Any]) -> Exceptio
         logger.error("WhatsApp refused the access token (%s): renew WHATSAPP_ACCESS_TOKEN", text)
     else:
         logger.warning("WhatsApp refused message %s: code %s", message_id, code)
-    return DeliveryFailed(reason[:1000])
+    return DeliveryFailed(reason[:1000], recipient_gone=code in RECIPIENT_GONE)
 
 

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot import appkeys
 from bot.channels.text import clean_text
-from bot.channels.whatsapp.graph import WINDOW_CLOSED, dict_of, list_of, text_of
+from bot.channels.whatsapp.graph import RECIPIENT_GONE, WINDOW_CLOSED, dict_of, list_of, text_of
 from bot.channels.whatsapp.layout import MAX_LIST_ROWS, PHONE_BUTTON_PREFIX, PHONE_BUTTON_TITLE
 from bot.errors import BadMessage
 from bot.storage import MessageStatus
@@ -209,6 +209,8 @@ async def record_status(app: web.Application, status: dict[str, Any]) -> None:
     found = await app[appkeys.DELIVERY_LOG].record_platform_status(CHANNEL, wamid, new_status, error=error)
     if new_status == MessageStatus.FAILED:
         logger.warning("WhatsApp: delivery of %s failed: %s", wamid, error)
+        if found is not None and codes & RECIPIENT_GONE:
+            await app[appkeys.SUBSCRIPTIONS].end(found, "delivery_failed")
     elif not found:
         logger.debug("WhatsApp: status %s for a message that is not ours", name)
 

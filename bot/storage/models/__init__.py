@@ -5,6 +5,7 @@ conversations  Conversation, Message, their states, and EngineIncident (Rasa mis
 staff          StaffAccount, StaffSession, StaffLoginFailure
 requests       CallbackRequest, MaskPledge, StatusChange
 handoff        HandoffEvent, ConversationNote, CannedAnswer
+news           Subscription, NewsItem, NewsDelivery
 retraining     InboxLabel, AdminIntent, Answer, AnswerVersion, TrainingJob, ModelRecord, ModelEvaluation,
                ModelActivation, AdminAuditEvent
 """
@@ -31,6 +32,14 @@ from bot.storage.models.staff import (
     StaffLoginFailure,
     StaffRole,
     StaffSession,
+)
+from bot.storage.models.news import (
+    DeliveryState,
+    NewsDelivery,
+    NewsItem,
+    NewsSource,
+    NewsStatus,
+    Subscription,
 )
 from bot.storage.models.requests import (
     CallbackRequest,
@@ -71,6 +80,7 @@ __all__ = [
     "Conversation",
     "ConversationNote",
     "ConversationState",
+    "DeliveryState",
     "Direction",
     "EngineIncident",
     "HandoffEvent",
@@ -86,12 +96,17 @@ __all__ = [
     "ModelEvaluation",
     "ModelRecord",
     "NAMING_CONVENTION",
+    "NewsDelivery",
+    "NewsItem",
+    "NewsSource",
+    "NewsStatus",
     "PledgeStatus",
     "StaffAccount",
     "StaffLoginFailure",
     "StaffRole",
     "StaffSession",
     "StatusChange",
+    "Subscription",
     "TrainingJob",
     "UTCDateTime",
     "utcnow",

@@ -50,6 +50,7 @@ class Author(enum.StrEnum):
     ARTISAN = "artisan"
     BOT = "bot"
     AGENT = "agent"
+    NEWS = "news"  # a broadcast of the chamber's news (bot/news)
 
 
 class Conversation(Base):
@@ -109,6 +110,9 @@ class Message(Base):
     # Outbound on a push channel: how many times the outbox tried to send it, and when it tries next.
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # The outbox's lane of an outbound message: None for the conversation's own, "broadcast" for a news
+    # item's (bot/messaging/broadcast_lane.py), which waits behind every conversation's message.
+    lane: Mapped[Optional[str]] = mapped_column(String(16))
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages", lazy="raise")
 

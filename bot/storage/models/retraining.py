@@ -164,7 +164,7 @@ class ModelActivation(Base):
 
 
 class AdminAuditEvent(Base):
-    """Who did what, when, on the retraining pages and commands (labels, answers, trainings, models)."""
+    """Who did what, when, on the admins' pages and commands (labels, answers, trainings, models, news)."""
 
     __tablename__ = "admin_audit"
 

@@ -5,7 +5,8 @@
 
   var WEBHOOK = '/webhooks/rest/webhook';
   var HISTORY = '/webhooks/rest/history';
-  var KEY = 'crisisbot.sender';
+  var NEWS = '/webhooks/rest/news';
+  var KEY = 'crisisbot.sender', VISIT_KEY = 'crisisbot.lastVisit';
   var MAX = 2000, WARN_AT = 1800, TIMEOUT_MS = 45000, HISTORY_TIMEOUT_MS = 10000, LATE_POLL_MS = 3000;
   // A late answer is asked for this many times; while an adviser has the conversation there is none.
   var MAX_CATCH_UP = 20, NEWS_POLL_MS = 3000;
@@ -366,6 +367,35 @@
     input.focus();
   });
 
+  /* ---- Les annonces publiées depuis la dernière visite, en haut de la page (pas de notification ici) ---- */
+  function newsBanner(items) {
+    var box = el('section', 'news-banner');
+    box.setAttribute('aria-label', 'Nouvelles annonces');
+    box.appendChild(el('h2', null, items.length > 1 ? 'Nouvelles annonces depuis votre dernière visite'
+                                                    : 'Nouvelle annonce depuis votre dernière visite'));
+    items.forEach(function (n) {
+      var item = el('article', 'news-item');
+      item.appendChild(el('h3', null, n.title));
+      item.appendChild(el('p', 'news-meta', n.source + ' · en vigueur le ' + n.effective_on));
+      appendRich(item.appendChild(el('p', 'news-text')), n.text);
+      if (n.link) appendRich(item.appendChild(el('p', 'news-link')), n.link);
+      box.appendChild(item);
+    });
+    return box;
+  }
+  function showNewsSinceLastVisit() {
+    var last = load(VISIT_KEY);
+    save(VISIT_KEY, new Date().toISOString());
+    if (!last) return Promise.resolve();
+    var url = NEWS + '?sender=' + encodeURIComponent(sender) + '&since=' + encodeURIComponent(last);
+    return request(url, { method: 'GET' }, HISTORY_TIMEOUT_MS).then(function (r) {
+      if (r.ok && r.data && Array.isArray(r.data.news) && r.data.news.length) {
+        scroller.insertBefore(newsBanner(r.data.news), log);
+      }
+    }, function () { /* réseau coupé : rien à montrer */ });
+  }
+
   autosize();
   queue = restored = restore();
+  showNewsSinceLastVisit();
 })();

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.retrain.audit import Actor
 from bot.retrain.registry import ModelRegistry
 from bot.settings import Settings
 from bot.storage import create_engine, create_sessionmaker, migrate
+from bot.storage.audit import Actor
 
 SYSTEM = Actor(None, "système")
 

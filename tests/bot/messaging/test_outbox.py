@@ -10,11 +10,10 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from aiohttp import web
 
 from bot.channels.base import Delivery, DeliveryFailed, Held, Outgoing, PushChannel, RateLimit, RetryLater
-from bot.messaging.outbox import Outbox, TokenBucket
+from bot.messaging.outbox import Outbox
 from bot.storage import MessageStatus
 from bot.storage.deliveries import DeliveryLog
 from bot.storage.message_log import Inbound, MessageLog
@@ -200,15 +199,7 @@ async def test_the_outbox_leaves_the_web_chat_replies_to_the_web_chat(log: Messa
     assert await outbox.recover() == 0
 
 
-def test_the_rate_limit_allows_a_burst_then_a_steady_rate() -> None:
-    now = [0.0]
-    bucket = TokenBucket(rate=1.0, burst=3, clock=lambda: now[0])
-    assert [bucket.reserve() for _ in range(3)] == [0, 0, 0]
-    assert bucket.reserve() == pytest.approx(1.0)
-    assert bucket.reserve() == pytest.approx(2.0), "reservations queue up"
-    now[0] = 10.0
-    assert bucket.idle()
-    assert bucket.reserve() == 0
+
 
 
 async def test_sends_to_one_chat_are_paced_by_the_per_chat_rate(log: MessageLog, deliveries: DeliveryLog) -> None:

@@ -13,9 +13,9 @@ from bot.messaging import replies
 from bot.messaging.rasa_client import RasaReply
 from bot.messaging.router import ConversationRouter, screened
 from bot.retrain.answers import LiveAnswers
-from bot.retrain.audit import Actor
 from bot.settings import ROOT
 from bot.storage import MessageStatus, create_engine, create_sessionmaker, migrate
+from bot.storage.audit import Actor
 from bot.storage.message_log import Inbound, MessageLog
 from bot.storage.models import IncidentKind
 
@@ -98,7 +98,7 @@ async def test_an_answer_edited_by_an_admin_reaches_the_artisan_from_the_next_me
     answers = LiveAnswers(create_sessionmaker(database), ROOT, lambda: datetime(2020, 12, 3, 9, tzinfo=UTC))
     await answers.load()
     log = MessageLog(create_sessionmaker(database))
-    router = ConversationRouter(log, ScriptedEngine(), max_message_chars=1000, concurrency=2, answers=answers)
+    router = ConversationRouter(log, ScriptedEngine(), max_message_chars=1000, concurrency=2, editors=(answers,))
 
     async def ask(message_id: str) -> list:
         stored = await log.store_inbound(Inbound("rest", "artisan", "c quoi le pge", message_id))

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.retrain.audit import Actor
 from bot.retrain.inbox import Inbox
 from bot.retrain.intents import AdminIntents
 from bot.settings import ROOT, Settings
 from bot.storage import create_engine, create_sessionmaker, migrate
+from bot.storage.audit import Actor
 from bot.storage.message_log import Inbound, MessageLog
 from bot.storage.models import AdminAuditEvent, HandoffEvent, Message, StaffAccount, utcnow
 

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from bot.errors import RetrainRefused
 from bot.retrain.answer_content import read_domain_answers
 from bot.retrain.answers import LiveAnswers
-from bot.retrain.audit import Actor
 from bot.settings import ROOT
 from bot.shared.french import french_date
 from bot.storage import create_engine, create_sessionmaker, migrate
+from bot.storage.audit import Actor
 from bot.storage.models import AdminAuditEvent, AdminIntent, Answer, StaffAccount
 
 DOMAIN = """\

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from bot.errors import JobBusy
-from bot.retrain.audit import Actor
 from bot.retrain.jobs import TrainingJobs
 from bot.retrain.registry import ModelRegistry
 from bot.settings import Settings
 from bot.storage import create_engine, create_sessionmaker, migrate
+from bot.storage.audit import Actor
 from bot.storage.models import JobStatus
 
 ADMIN = Actor(None, "admin@cma-exemple.fr")

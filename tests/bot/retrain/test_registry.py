@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.errors import EngineError, RegistryError
-from bot.retrain.audit import Actor
 from bot.retrain.registry import ModelRegistry, ModelSwitcher
 from bot.storage import create_engine, create_sessionmaker, migrate
+from bot.storage.audit import Actor
 from bot.storage.models import AdminAuditEvent
 
 ADMIN = Actor(None, "admin@cma-exemple.fr")

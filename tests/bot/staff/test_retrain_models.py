@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot import appkeys
-from bot.retrain.audit import Actor
 from bot.retrain.evaluation import Scores, report
+from bot.storage.audit import Actor
 from tests.bot.conftest import ADMIN_EMAIL
 
 SYSTEM = Actor(None, "système")

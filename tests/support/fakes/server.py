@@ -26,6 +26,27 @@ class FakeServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        # Seconds the platform takes before it accepts a message (its round trip); a client that hangs up
+        # meanwhile (the gateway killed) has sent nothing.
+        self.latency = 0.0
+        self._held = threading.Event()
+
+    def hold(self) -> None:
+        """From now on, messages wait before the platform accepts them, until `release()`."""
+        self._held.set()
+
+    def release(self) -> None:
+        self._held.clear()
+
+    async def accepts(self, request: web.Request) -> bool:
+        """Wait `latency` (and while held); False when the client is gone by then: the message never reached
+        the platform."""
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        while self._held.is_set():
+            await asyncio.sleep(0.01)
+        transport = request.transport
+        return transport is not None and not transport.is_closing()
 
     def add_routes(self, app: web.Application) -> None:
         raise NotImplementedError

@@ -207,6 +207,8 @@ class FakeTelegram(FakeServer):
             return failure.answer()
         if method == "getUpdates":
             return self._ok(await self._get_updates(params))
+        if method.startswith("send") and method != "sendChatAction" and not await self.accepts(request):
+            return web.Response(status=499)  # nobody to answer: nothing was sent
         handler = getattr(self, f"_api_{method}", None)
         if handler is not None:
             return handler(params)

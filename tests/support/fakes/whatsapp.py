@@ -114,6 +114,8 @@ class FakeWhatsApp(FakeServer):
             "authorization": request.headers.get("Authorization", ""),
             "body": body,
         }
+        if not await self.accepts(request):
+            return web.Response(status=499)  # the client hung up: nothing was sent
         response = self._answer(request, body)
         record["status"] = response.status
         with self._lock:

@@ -1,4 +1,4 @@
-"""This module contains who acts on the retraining pages and commands, and the audit of what they did."""
+"""This module contains who acts on the admins' pages and commands (an Actor), and the audit of what they did."""
 
 from __future__ import annotations
 
