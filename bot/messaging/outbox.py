@@ -9,9 +9,10 @@ import collections
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.channels.base import Delivery, DeliveryFailed, Held, Outgoing, PushChannel, RetryLater, Template
 from bot.messaging.broadcast_lane import BroadcastLane
@@ -83,6 +84,7 @@ class Outbox:
         self._workers = ConversationWorkers(self._drain, "outbox")
         self._idle = asyncio.Event()
         self._idle.set()
+        self._recording: set[asyncio.Task[None]] = set()
         self.broadcasts = BroadcastLane(self)
 
     @property
@@ -127,6 +129,7 @@ class Outbox:
         """Stop sending; what is unsent stays PENDING in the database for recover()."""
         await self._workers.close()
         await self.broadcasts.close()
+        await asyncio.gather(*self._recording, return_exceptions=True)
 
     async def _drain(self, conversation_id: str) -> None:
         queue = self._queues[conversation_id]
@@ -210,14 +213,24 @@ class Outbox:
             await self._log.record_delivery(message, status, error=exc.reason)
             self._on_delivery(message)
             return None
-        await self._log.record_delivery(
-            message,
-            MessageStatus.SENT,
-            platform_message_id=delivery.platform_message_ids[0] if delivery.platform_message_ids else None,
-            error=delivery.note,
+        # The platform has it: a stop now must not leave it PENDING, or recover() would send it twice.
+        await self._finish(
+            self._log.record_delivery(
+                message,
+                MessageStatus.SENT,
+                platform_message_id=delivery.platform_message_ids[0] if delivery.platform_message_ids else None,
+                error=delivery.note,
+            )
         )
         self._on_delivery(message)
         return None
+
+    async def _finish(self, recording: Coroutine[Any, Any, None]) -> None:
+        """Record a send's outcome even if the send is cancelled meanwhile; close() waits for it."""
+        task = asyncio.ensure_future(recording)
+        self._recording.add(task)
+        task.add_done_callback(self._recording.discard)
+        await asyncio.shield(task)
 
 
 def outgoing_of(message: Message, external_id: str, last_inbound_at: datetime | None) -> Outgoing:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.channels.base import DeliveryFailed, RateLimit
+from bot.channels.base import DeliveryFailed, Outgoing, RateLimit
 from bot.errors import NewsRefused
 from bot.messaging.broadcast_lane import BROADCAST_IN_FLIGHT
 from bot.news.broadcast import OUTSIDE_WINDOW, SYSTEM
@@ -189,6 +189,31 @@ async def test_a_crash_mid_send_resumes_with_no_one_twice_and_no_one_missed(worl
     await finished(broadcasts, news_id, timeout=30)
     assert telegram.received() == Counter({f"t{n}": 1 for n in range(60)})
     assert (await world.items.get(news_id)).status == NewsStatus.SENT
+    await outbox.close()
+
+
+async def test_a_stop_just_after_the_platform_accepted_a_message_does_not_send_it_again(world: World) -> None:
+    stopping: list[asyncio.Task[None]] = []
+
+    def stop_at_the_tenth(outgoing: Outgoing) -> None:
+        if len(telegram.accepted) == 9 and not stopping:  # this one is accepted; the stop lands as it is recorded
+            stopping.append(asyncio.create_task(first_outbox.close()))
+
+    telegram = Platform("telegram", rate_limit=RateLimit(20, 20, 20), script=stop_at_the_tenth)
+    for n in range(30):
+        await world.artisan("telegram", f"t{n}")
+    first_outbox, broadcasts = world.broadcasts([telegram])
+    news_id = await sent_item(world)
+    await broadcasts.start(news_id, ADMIN)
+    while not stopping:
+        await asyncio.sleep(0.01)
+    await stopping[0]
+    await broadcasts.close()
+
+    outbox, broadcasts = world.broadcasts([telegram])
+    assert await broadcasts.recover() == 1
+    await finished(broadcasts, news_id, timeout=30)
+    assert telegram.received() == Counter({f"t{n}": 1 for n in range(30)})
     await outbox.close()
 
 
