@@ -20,6 +20,10 @@ class Commune:
     insee_code: str
     name: str
     postcodes: Tuple[str, ...]
+    # Its territories (data/communes-71-territories.csv): the intercommunality and the arrondissement.
+    epci_code: Optional[str] = None
+    epci_name: Optional[str] = None
+    arrondissement: Optional[str] = None
 
 
 def normalize_name(text: str) -> str:
@@ -44,10 +48,47 @@ class CommuneTable:
 
     @classmethod
     def load(cls, path: Path) -> "CommuneTable":
-        """Read a file with the header insee_code,name,postcodes (data/README.md)."""
+        """Read a file with the header insee_code,name,postcodes (data/README.md), and the territories beside it
+        (`<name>-territories.csv`) when there is such a file."""
+        path = Path(path)
         with open(path, encoding="utf-8", newline="") as file:
             rows = list(csv.DictReader(file))
-        return cls([Commune(r["insee_code"].strip(), r["name"].strip(), tuple(r["postcodes"].split())) for r in rows])
+        territories: Dict[str, Dict[str, str]] = {}
+        beside = path.with_name(f"{path.stem}-territories.csv")
+        if beside.is_file():
+            with open(beside, encoding="utf-8", newline="") as file:
+                territories = {r["insee_code"]: r for r in csv.DictReader(file)}
+        communes = []
+        for row in rows:
+            code = row["insee_code"].strip()
+            territory = territories.get(code, {})
+            communes.append(
+                Commune(
+                    code,
+                    row["name"].strip(),
+                    tuple(row["postcodes"].split()),
+                    territory.get("epci_code") or None,
+                    territory.get("epci_name") or None,
+                    territory.get("arrondissement_code") or None,
+                )
+            )
+        return cls(communes)
+
+    def nearness(self, origin_code: str, other_code: str) -> int:
+        """How near `other_code` is to `origin_code`, by what they share: 0 the same commune, 1 a postcode (one
+        post office's round), 2 the intercommunality, 3 the arrondissement, 4 only the department."""
+        if origin_code == other_code:
+            return 0
+        origin, other = self._by_code.get(origin_code), self._by_code.get(other_code)
+        if origin is None or other is None:
+            return 4
+        if set(origin.postcodes) & set(other.postcodes):
+            return 1
+        if origin.epci_code and origin.epci_code == other.epci_code:
+            return 2
+        if origin.arrondissement and origin.arrondissement == other.arrondissement:
+            return 3
+        return 4
 
     def by_code(self, insee_code: str) -> Optional[Commune]:
         return self._by_code.get(insee_code.strip())
