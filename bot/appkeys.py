@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from bot.desk.handoff_watch import HandoffWatch
     from bot.desk.live import Live
     from bot.desk.request_desk import RequestDesk
+    from bot.initiatives.moderation import Initiatives
+    from bot.initiatives.watch import InitiativeWatch
     from bot.messaging.outbox import Outbox
     from bot.messaging.rasa_client import RasaClient
     from bot.messaging.router import ConversationRouter
@@ -68,6 +70,9 @@ DASHBOARD: web.AppKey[Dashboard] = web.AppKey("dashboard")
 SUBSCRIPTIONS: web.AppKey[Subscriptions] = web.AppKey("subscriptions")
 NEWS: web.AppKey[NewsItems] = web.AppKey("news")
 BROADCASTS: web.AppKey[Broadcasts] = web.AppKey("broadcasts")
+# The solidarity initiatives, and their periodic check.
+INITIATIVES: web.AppKey[Initiatives] = web.AppKey("initiatives")
+INITIATIVE_WATCH: web.AppKey[InitiativeWatch] = web.AppKey("initiative_watch")
 # The department's communes (COMMUNES_FILE).
 COMMUNES: web.AppKey[CommuneTable] = web.AppKey("communes")
 

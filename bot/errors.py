@@ -11,7 +11,8 @@ CrisisbotError
  ├── JobFailed                 a training or an evaluation did not finish (its log says why)
  │    └── EvaluationFailed     the evaluation of a model, in the engine environment
  └── Refusal                   a request refused: `status` (HTTP) and `message`, a French sentence for
-      │                        whoever asked; bot.app answers it as `{"error": message}`
+      │                        whoever asked; bot.app answers it as `{"error": message}` (and
+      │                        `"field"`, the body key at fault, when the refusal names one)
       ├── BadMessage           an inbound request's body (a webhook's, the web chat's, a JSON API's)
       ├── RequestRefused       an artisan's callback or pledge, or its cancellation (bot.desk.artisan_requests)
       ├── HandoffError         a hand-off step an adviser cannot take now (bot.desk.handoff)
@@ -19,6 +20,7 @@ CrisisbotError
       ├── RegistryError        a model that cannot go live (bot.retrain.registry)
       ├── RetrainRefused       a label, a new intent or a live answer refused (bot.retrain)
       ├── NewsRefused          a news item or a broadcast refused (bot.news)
+      ├── InitiativeRefused    a solidarity initiative's step refused (bot.initiatives)
       └── JobBusy              a training or an evaluation is already running (bot.retrain.jobs)
  └── StaffAccountError         an account the command line cannot create or change (bot.staff.accounts)
 
@@ -100,6 +102,7 @@ class Refusal(CrisisbotError):
     sentence that says what to do instead."""
 
     status: int = 400
+    field: str | None = None
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -108,7 +111,12 @@ class Refusal(CrisisbotError):
 
 
 class BadMessage(Refusal):
-    """An inbound request the gateway cannot read (a body that is not JSON, too long, a wrong field...)."""
+    """An inbound request the gateway cannot read (a body that is not JSON, too long, a wrong field...);
+    `field` names the body key at fault, when there is one."""
+
+    def __init__(self, status: int, message: str, *, field: str | None = None) -> None:
+        super().__init__(status, message)
+        self.field = field
 
 
 class RequestRefused(Refusal):
@@ -140,6 +148,10 @@ class RetrainRefused(Refusal):
 
 class NewsRefused(Refusal):
     """A news item that cannot be saved as written, or a broadcast that cannot start or stop now."""
+
+
+class InitiativeRefused(Refusal):
+    """A solidarity initiative's step that cannot be taken now (409) or on an unknown one (404)."""
 
 
 class JobBusy(Refusal):

@@ -178,6 +178,9 @@ class Settings:
     handoff_max_wait_minutes: int = 15
     handoff_minutes_per_conversation: int = 5
     handoff_check_seconds: float = 15.0
+    # How often the solidarity initiatives are checked: past their end, two weeks without a "still current",
+    # a week without an answer to it.
+    initiatives_check_seconds: float = 300.0
     # The chamber's opening hours (Europe/Paris) and closed days: the action server says when the telephone
     # reception is open, the gateway counts callback deadlines on them.
     chamber_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(DEFAULT_CHAMBER_HOURS))
@@ -227,6 +230,9 @@ class Settings:
             ),
             handoff_check_seconds=_positive_float(env, "HANDOFF_CHECK_SECONDS", defaults.handoff_check_seconds),
             news_check_seconds=_positive_float(env, "NEWS_CHECK_SECONDS", defaults.news_check_seconds),
+            initiatives_check_seconds=_positive_float(
+                env, "INITIATIVES_CHECK_SECONDS", defaults.initiatives_check_seconds
+            ),
             callback_within_hours=_positive_int(env, "CALLBACK_WITHIN_HOURS", defaults.callback_within_hours),
             inbox_confidence_threshold=_fraction(env, "INBOX_CONFIDENCE_THRESHOLD", defaults.inbox_confidence_threshold),
             max_accuracy_drop=_fraction(env, "MAX_ACCURACY_DROP", defaults.max_accuracy_drop),

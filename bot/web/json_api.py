@@ -14,9 +14,11 @@ from aiohttp import web
 from bot.errors import BadMessage
 
 
-def json_error(status: int, message: str) -> web.Response:
-    """An error answer: `{"error": "<a French sentence the user can act on>"}`, accents as they are."""
-    return web.json_response({"error": message}, status=status, dumps=dumps)
+def json_error(status: int, message: str, field: str | None = None) -> web.Response:
+    """An error answer: `{"error": "<a French sentence the user can act on>"}`, accents as they are, and
+    `"field"`, the body key at fault, when there is one."""
+    body = {"error": message, **({"field": field} if field else {})}
+    return web.json_response(body, status=status, dumps=dumps)
 
 
 def dumps(value: Any) -> str:

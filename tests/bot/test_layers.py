@@ -16,7 +16,7 @@ LAYERS = [
     ["bot.web", "bot.appkeys", "bot.runtime"],
     ["bot.channels.base", "bot.channels.text", "bot.messaging"],
     ["bot.channels"],
-    ["bot.desk", "bot.news"],
+    ["bot.desk", "bot.news", "bot.initiatives"],
     ["bot.retrain"],
     ["bot.staff"],
     ["bot.app"],

@@ -6,6 +6,7 @@ staff          StaffAccount, StaffSession, StaffLoginFailure
 requests       CallbackRequest, MaskPledge, StatusChange
 handoff        HandoffEvent, ConversationNote, CannedAnswer
 news           Subscription, NewsItem, NewsDelivery
+initiatives    Initiative, InitiativeCommune, InitiativeEvent, InitiativeStatus
 retraining     InboxLabel, AdminIntent, Answer, AnswerVersion, TrainingJob, ModelRecord, ModelEvaluation,
                ModelActivation, AdminAuditEvent
 """
@@ -40,6 +41,12 @@ from bot.storage.models.news import (
     NewsSource,
     NewsStatus,
     Subscription,
+)
+from bot.storage.models.initiatives import (
+    Initiative,
+    InitiativeCommune,
+    InitiativeEvent,
+    InitiativeStatus,
 )
 from bot.storage.models.requests import (
     CallbackRequest,
@@ -86,6 +93,10 @@ __all__ = [
     "HandoffEvent",
     "Id",
     "InboxLabel",
+    "Initiative",
+    "InitiativeCommune",
+    "InitiativeEvent",
+    "InitiativeStatus",
     "IncidentKind",
     "JobStatus",
     "LabelKind",

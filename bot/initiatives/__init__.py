@@ -1,0 +1,1 @@
+"""The solidarity initiatives: artisans propose them in conversation, staff check them, anyone finds them."""
