@@ -28,6 +28,10 @@ from bot.desk.internal_api import routes as internal_routes
 from bot.desk.live import Live
 from bot.desk.request_desk import RequestDesk
 from bot.errors import Refusal
+from bot.initiatives.internal_api import routes as initiative_routes
+from bot.initiatives.moderation import Initiatives
+from bot.initiatives.public_page import routes as initiative_page_routes
+from bot.initiatives.watch import InitiativeWatch
 from bot.messaging.outbox import Outbox
 from bot.messaging.rasa_client import RasaClient
 from bot.messaging.router import ConversationRouter
@@ -67,7 +71,7 @@ async def errors_as_json(request: web.Request, handler):  # type: ignore[no-unty
     try:
         return await handler(request)
     except Refusal as exc:
-        return json_error(exc.status, exc.message)
+        return json_error(exc.status, exc.message, exc.field)
     except web.HTTPRequestEntityTooLarge:
         return json_error(413, "Le message est trop long.")
     except web.HTTPException:
@@ -115,8 +119,9 @@ async def rasa_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The router, the outbox it feeds, the hand-off and its watch, the broadcasts, and the push channels; then
-    the router, the outbox and the broadcasts resume what a stop left unfinished.
+    """The router, the outbox it feeds, the hand-off and its watch, the broadcasts, the solidarity initiatives and
+    their watch, and the push channels; then the router, the outbox and the broadcasts resume what a stop left
+    unfinished.
 
     Channels connect (clients opened, webhook registered, polling started) before the outbox resumes sending
     through them, and disconnect only after the router and the outbox have stopped.
@@ -152,6 +157,11 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[appkeys.OUTBOX], app[appkeys.ROUTER], app[appkeys.HANDOFF] = outbox, router, handoff
     app[appkeys.HANDOFF_WATCH], app[appkeys.ANSWERS], app[appkeys.BROADCASTS] = watch, answers, broadcasts
+    initiatives = Initiatives(
+        sessionmaker, app[appkeys.MESSAGE_LOG], outbox.enqueue, app[appkeys.COMMUNES], settings.clock
+    )
+    initiative_watch = InitiativeWatch(initiatives, settings.initiatives_check_seconds, settings.clock)
+    app[appkeys.INITIATIVES], app[appkeys.INITIATIVE_WATCH] = initiatives, initiative_watch
     started: list[PushChannel] = []
     watches: list[asyncio.Task[None]] = []
     try:
@@ -164,6 +174,7 @@ async def message_path_ctx(app: web.Application) -> AsyncIterator[None]:
         await broadcasts.recover()
         watches.append(asyncio.create_task(watch.run(), name="handoff-watch"))
         watches.append(asyncio.create_task(broadcasts.run_schedule(), name="broadcast-schedule"))
+        watches.append(asyncio.create_task(initiative_watch.run(), name="initiative-watch"))
         yield
     finally:
         for task in watches:
@@ -258,6 +269,8 @@ def create_app(settings: Settings) -> web.Application:
             *staff_routes,
             *internal_routes,
             *news_routes,
+            *initiative_routes,
+            *initiative_page_routes,
             web.static("/static", STATIC),
         ]
     )

@@ -8,6 +8,7 @@ from bot.staff import (
     console,
     dashboard,
     exports,
+    initiative_pages,
     news_pages,
     request_pages,
     retrain_answers,
@@ -42,6 +43,7 @@ routes = [
     *retrain_answers.routes,
     *retrain_models.routes,
     *news_pages.routes,
+    *initiative_pages.routes,
 ]
 
 __all__ = [

@@ -42,6 +42,7 @@ from bot import appkeys
 from bot.staff.csrf import LOGIN_CSRF_COOKIE, sent_token, tokens_match
 from bot.staff.sessions import SESSION_COOKIE, CurrentStaff, clear_session_cookie
 from bot.storage.models import StaffRole
+from bot.web.headers import SECURITY_HEADERS
 from bot.web.json_api import json_error
 
 logger = logging.getLogger(__name__)
@@ -56,15 +57,6 @@ LOGIN_NEEDED = "Connectez-vous pour continuer."
 ADMINS_ONLY = "Cette page est réservée aux administrateurs."
 CSRF_REFUSED = "La vérification de sécurité du formulaire a échoué : rechargez la page, puis réessayez."
 
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": (
-        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
-    ),
-}
 
 Handler = TypeVar("Handler")
 

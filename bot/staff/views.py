@@ -53,7 +53,18 @@ def setup_templates(app: web.Application) -> None:
         trim_blocks=True,
         lstrip_blocks=True,
         filters={"paris_time": paris_time, "role_label": role_label, **LABEL_FILTERS},
+        context_processors=[waiting_initiatives],
     )
+
+
+async def waiting_initiatives(request: web.Request) -> dict[str, Any]:
+    """For the navigation of a staff page: how many solidarity initiatives wait for a check."""
+    service = request.config_dict.get(appkeys.INITIATIVES)
+    if service is None or request.method != "GET" or request.get(appkeys.STAFF) is None:
+        return {}
+    if not request.path.startswith("/staff") or request.headers.get("Accept", "").startswith("application/json"):
+        return {}
+    return {"initiatives_waiting": (await service.counts()).get("pending", 0)}
 
 
 def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
