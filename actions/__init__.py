@@ -8,6 +8,8 @@ from actions.contact_chamber import ActionContactChamber
 from actions.fallback import ActionFallback
 from actions.form_support import ActionChangeField, ActionClearForms
 from actions.handoff import ActionHandoff, ActionHandoffDistress, ActionHandoffFormFailed
+from actions.initiative import ActionSubmitInitiative, ActionSummarizeInitiative, ValidateInitiativeForm
+from actions.initiative_search import ActionFindInitiatives, ActionInitiativeStillCurrent, ValidateInitiativeSearchForm
 from actions.news import (
     ActionLatestNews,
     ActionOfferSubscription,
@@ -26,9 +28,11 @@ __all__ = [
     "ActionClearForms",
     "ActionContactChamber",
     "ActionFallback",
+    "ActionFindInitiatives",
     "ActionHandoff",
     "ActionHandoffDistress",
     "ActionHandoffFormFailed",
+    "ActionInitiativeStillCurrent",
     "ActionLatestNews",
     "ActionOfferSubscription",
     "ActionPrepareCancel",
@@ -37,11 +41,15 @@ __all__ = [
     "ActionSkipNewsCommune",
     "ActionSubscribe",
     "ActionSubmitCallback",
+    "ActionSubmitInitiative",
     "ActionSubmitPledge",
     "ActionSummarizeCallback",
+    "ActionSummarizeInitiative",
     "ActionSummarizePledge",
     "ActionUnsubscribe",
     "ValidateCallbackForm",
+    "ValidateInitiativeForm",
+    "ValidateInitiativeSearchForm",
     "ValidateNewsForm",
     "ValidatePledgeForm",
 ]

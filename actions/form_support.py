@@ -32,6 +32,7 @@ __all__ = [
     "ActionClearForms",
     "FIELD_SLOTS",
     "FORM_FAILED_SLOT",
+    "RELATED_SLOTS",
     "REQUESTED_SLOT",
     "MAX_INVALID_ANSWERS",
     "ServiceAction",
@@ -56,6 +57,16 @@ DEFAULT_COMMUNES_FILE = PROJECT_DIR / "data" / "communes-71.csv"
 FIELD_SLOTS = {
     "callback_form": ("caller_name", "phone", "trade", "commune_code", "subject", "preferred_time"),
     "pledge_form": ("mask_quantity", "mask_type", "commune_code", "delivery", "phone"),
+    "initiative_form": (
+        "initiative_description", "initiative_category", "initiative_communes", "initiative_audience",
+        "initiative_contact", "initiative_contact_consent", "initiative_ends_on",
+    ),
+}
+# The slots a field's answer sets besides its own: emptied with it. A new contact needs a new consent.
+RELATED_SLOTS = {
+    "commune_code": ("commune_name",),
+    "initiative_communes": ("initiative_commune_names",),
+    "initiative_contact": ("initiative_phone", "initiative_website", "initiative_contact_consent"),
 }
 
 
@@ -247,24 +258,31 @@ class ArtisanFormValidation(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """Keep the INSEE code of the artisan's commune; offer buttons when several communes match."""
+        return self.commune_answer("commune_code", "commune_name", value, dispatcher, tracker)
+
+    def commune_answer(
+        self, slot: str, name_slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """Keep in ``slot`` the INSEE code of the commune answered, its name in ``name_slot``; offer buttons
+        when several communes match."""
         communes = self.services.communes
         known = communes.by_code(str(value or ""))
-        if known is not None and known.name == tracker.get_slot("commune_name"):
-            return self.accept("commune_code", known.insee_code, commune_name=known.name)  # validated before
+        if known is not None and known.name == tracker.get_slot(name_slot):
+            return self.accept(slot, known.insee_code, **{name_slot: known.name})  # validated before
         for code in tracker.get_latest_entity_values(COMMUNE_CODE_ENTITY):
             commune = communes.by_code(str(code))
             if commune is not None:
-                return self.accept("commune_code", commune.insee_code, commune_name=commune.name)
+                return self.accept(slot, commune.insee_code, **{name_slot: commune.name})
         match = communes.match(str(value or ""))
         if match.is_exact:
-            return self.accept("commune_code", match.commune.insee_code, commune_name=match.commune.name)
+            return self.accept(slot, match.commune.insee_code, **{name_slot: match.commune.name})
         if match.candidates:
             buttons = [
                 {"title": commune.label, "payload": f'/inform{{"commune_code":"{commune.insee_code}"}}'}
                 for commune in match.candidates
             ]
-            return self.reject("commune_code", dispatcher, tracker, text=match.message, buttons=buttons, count=False)
-        return self.reject("commune_code", dispatcher, tracker, text=match.message)
+            return self.reject(slot, dispatcher, tracker, text=match.message, buttons=buttons, count=False)
+        return self.reject(slot, dispatcher, tracker, text=match.message)
 
 
 class ActionChangeField(Action):
@@ -280,14 +298,11 @@ class ActionChangeField(Action):
         known = {slot for slots in FIELD_SLOTS.values() for slot in slots}
         if field not in known:
             return []
-        events = [SlotSet(field, None)]
-        if field == "commune_code":
-            events.append(SlotSet("commune_name", None))
-        return events
+        return [SlotSet(slot, None) for slot in (field,) + RELATED_SLOTS.get(field, ())]
 
 
 class ActionClearForms(Action):
-    """Forget the answers of an abandoned callback or pledge form."""
+    """Forget the answers of an abandoned callback, pledge or initiative form."""
 
     def name(self) -> Text:
         return "action_clear_forms"
@@ -296,4 +311,5 @@ class ActionClearForms(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
         slots = dict.fromkeys(slot for slots in FIELD_SLOTS.values() for slot in slots)
-        return reset_events(list(slots) + ["commune_name"])
+        related = dict.fromkeys(slot for slots in RELATED_SLOTS.values() for slot in slots)
+        return reset_events(list(slots) + [slot for slot in related if slot not in slots])

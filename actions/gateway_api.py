@@ -14,6 +14,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
+from urllib.parse import quote, urlencode
 
 import aiohttp
 
@@ -23,6 +24,7 @@ __all__ = [
     "GatewayError",
     "GatewayRejected",
     "GatewayUnavailable",
+    "InitiativeCreated",
     "PledgeCreated",
 ]
 
@@ -44,10 +46,12 @@ class GatewayUnavailable(GatewayError):
 class GatewayRejected(GatewayError):
     """The gateway refused the request (4xx); ``message`` is the French sentence it gave."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, field: Optional[str] = None) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
+        # The body key the gateway refused, when it names one (a proposal's "phone", "ends_on"...).
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,14 @@ class PledgeCreated:
     reference: str
     total_pledged: int
     total_handed_over: int
+
+
+@dataclass(frozen=True)
+class InitiativeCreated:
+    """A proposed solidarity initiative: its reference (INI-000001) and status ("pending" until checked)."""
+
+    reference: str
+    status: str
 
 
 class GatewayClient:
@@ -145,6 +157,25 @@ class GatewayClient:
         """The public news from ``offset``, most recent first: ``items`` (each with its ``entry``) and ``total``."""
         return await self._call("GET", f"/internal/news?offset={int(offset)}&limit={int(limit)}")
 
+    async def propose_initiative(self, proposal: Mapping[str, Any]) -> InitiativeCreated:
+        """Propose a solidarity initiative; GatewayRejected with ``field`` when one of its answers is refused."""
+        body = await self._call("POST", "/internal/initiatives", dict(proposal))
+        return InitiativeCreated(body["reference"], body.get("status", "pending"))
+
+    async def find_initiatives(
+        self, commune_code: str, category: Optional[str] = None, offset: int = 0, limit: int = 3
+    ) -> Dict[str, Any]:
+        """Approved initiatives for a commune, those serving it first: ``items`` (``entry``, ``here``), ``total``."""
+        query = {"commune_code": commune_code, "offset": int(offset), "limit": int(limit)}
+        if category:
+            query["category"] = category
+        return await self._call("GET", "/internal/initiatives/search?" + urlencode(query))
+
+    async def initiative_still_current(self, reference: str, conversation_id: str, yes: bool) -> Dict[str, Any]:
+        """The proposer's answer to "still current?"; GatewayRejected 404 (unknown) or 409 (not theirs, not asked)."""
+        body = {"conversation_id": conversation_id, "still_current": bool(yes)}
+        return await self._call("POST", f"/internal/initiatives/{quote(reference, safe='')}/still-current", body)
+
     async def _call(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         if self._session is not None:
             return await self._send(self._session, method, path, body)
@@ -170,7 +201,8 @@ class GatewayClient:
             raise GatewayUnavailable(f"{method} {path}: HTTP {status}")
         if status >= 400:
             message = answer.get("error") if isinstance(answer, dict) else None
-            raise GatewayRejected(status, message or "La demande a été refusée.")
+            field = answer.get("field") if isinstance(answer, dict) else None
+            raise GatewayRejected(status, message or "La demande a été refusée.", field=field)
         if not isinstance(answer, dict):
             raise GatewayUnavailable(f"{method} {path}: HTTP {status} without a JSON object")
         logger.debug("%s %s: HTTP %s", method, path, status)

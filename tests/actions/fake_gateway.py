@@ -88,3 +88,17 @@ def run_with_gateway(fake: FakeGateway, scenario: Callable[[GatewayClient], Awai
 def unreachable_client() -> GatewayClient:
     """A client whose gateway refuses connections (nothing listens on port 9 of loopback)."""
     return GatewayClient("http://127.0.0.1:9", TOKEN, timeout_seconds=2)
+
+
+# The initiatives' endpoints (POST /internal/initiatives, the search, a proposer's "still current?" answer).
+INITIATIVES = ("POST", "/internal/initiatives")
+
+
+def initiatives_search() -> Tuple[str, str]:
+    """The key of the search call in ``FakeGateway.answers`` (its query is in ``Recorded.query``)."""
+    return ("GET", "/internal/initiatives/search")
+
+
+def still_current_path(reference: str) -> Tuple[str, str]:
+    """The key of the still-current answer for ``reference``."""
+    return ("POST", f"/internal/initiatives/{reference}/still-current")

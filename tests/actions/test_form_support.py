@@ -25,6 +25,21 @@ def test_changing_the_commune_forgets_its_name():
     assert run(ActionChangeField(), tracker) == ([SlotSet("commune_code", None), SlotSet("commune_name", None)], [])
 
 
+def test_a_new_contact_needs_a_new_consent():
+    tracker = answer_tracker(
+        '/inform{"field":"initiative_contact"}', entities=[entity("field", "initiative_contact")]
+    )
+    assert run(ActionChangeField(), tracker) == (
+        [
+            SlotSet("initiative_contact", None),
+            SlotSet("initiative_phone", None),
+            SlotSet("initiative_website", None),
+            SlotSet("initiative_contact_consent", None),
+        ],
+        [],
+    )
+
+
 def test_an_unknown_field_changes_nothing():
     tracker = answer_tracker('/inform{"field":"requested_slot"}', entities=[entity("field", "requested_slot")])
     assert run(ActionChangeField(), tracker) == ([], [])
@@ -37,7 +52,10 @@ def test_an_abandoned_form_is_forgotten():
         SlotSet(slot, None)
         for slot in (
             "caller_name", "phone", "trade", "commune_code", "subject", "preferred_time",
-            "mask_quantity", "mask_type", "delivery", "commune_name", "invalid_answers",
+            "mask_quantity", "mask_type", "delivery",
+            "initiative_description", "initiative_category", "initiative_communes", "initiative_audience",
+            "initiative_contact", "initiative_contact_consent", "initiative_ends_on",
+            "commune_name", "initiative_commune_names", "initiative_phone", "initiative_website", "invalid_answers",
         )
     ]
 

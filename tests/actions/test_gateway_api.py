@@ -50,3 +50,25 @@ def test_the_client_needs_its_settings():
         GatewayClient.from_environ({})
     client = GatewayClient.from_environ({"CRISISBOT_GATEWAY_URL": "http://127.0.0.1:8080/", "CRISISBOT_ENGINE_TOKEN": "t"})
     assert client.base_url == "http://127.0.0.1:8080"
+
+
+def test_a_refused_initiative_names_the_field():
+    refusal = (400, {"error": "Cette date est déjà passée.", "field": "ends_on"})
+    fake = FakeGateway({("POST", "/internal/initiatives"): refusal})
+    with pytest.raises(GatewayRejected) as refused:
+        run_with_gateway(fake, lambda client: client.propose_initiative({"description": "x"}))
+    assert (refused.value.status, refused.value.message, refused.value.field) == (
+        400, "Cette date est déjà passée.", "ends_on"
+    )
+
+
+def test_the_initiatives_search_and_the_still_current_answer():
+    page = {"items": [], "total": 0, "offset": 0, "commune_name": "Givry"}
+    fake = FakeGateway({
+        ("GET", "/internal/initiatives/search"): (200, page),
+        ("POST", "/internal/initiatives/INI-000001/still-current"): (200, {"reference": "INI-000001"}),
+    })
+    assert run_with_gateway(fake, lambda client: client.find_initiatives("71221", None, 3, 3)) == page
+    assert fake.requests[0].query == "commune_code=71221&offset=3&limit=3"
+    run_with_gateway(fake, lambda client: client.initiative_still_current("INI-000001", "c-1", False))
+    assert fake.requests[1].body == {"conversation_id": "c-1", "still_current": False}
