@@ -51,7 +51,12 @@ def stack(
 ) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("stack")
     # Advisers answer round the clock here, whenever the tests run; closed hours are tested with a clock.
-    env = {**channels_env(fake_telegram, fake_whatsapp), "ADVISER_HOURS": "mon-sun 00:00-24:00"}
+    # Initiatives are checked every second, so a reminder due (its date moved back) is sent at once.
+    env = {
+        **channels_env(fake_telegram, fake_whatsapp),
+        "ADVISER_HOURS": "mon-sun 00:00-24:00",
+        "INITIATIVES_CHECK_SECONDS": "1",
+    }
     running = start_stack(tmp, f"sqlite:///{tmp / 'crisisbot.db'}", env)
     yield running
     stop_stack(running)
