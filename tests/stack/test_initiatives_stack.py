@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from bot.storage import create_engine, create_sessionmaker
 from bot.storage.models import Initiative
-from tests.stack.people import PASSWORD, TelegramArtisan, add_adviser, answer, chat, until
+from tests.stack.people import PASSWORD, TelegramArtisan, WhatsAppArtisan, add_adviser, answer, chat, until
 from tests.support.stack import Stack, staff_login
 
 import pytest
@@ -57,7 +57,7 @@ async def test_propose_approve_find_and_keep_an_initiative(stack, fake_telegram,
     )
     consent = await artisan.say("06 12 34 56 78")
     assert consent.startswith("Ce contact (") and "06 12 34 56 78" in consent and "Êtes-vous d’accord ?" in consent
-    assert await artisan.press("J’accepte que ce contact soit publié") == answer("utter_ask_initiative_ends_on")
+    assert await artisan.press("Oui, publiez-le") == answer("utter_ask_initiative_ends_on")
     summary = await artisan.say("dans 2 semaines")
     assert summary.startswith("Voici votre initiative :") and "trajets gratuits" in summary
     assert "– catégorie : Transport" in summary and "– communes : Givry" in summary and "– pour : Soignants" in summary
@@ -114,6 +114,43 @@ async def test_propose_approve_find_and_keep_an_initiative(stack, fake_telegram,
 
 async def _received(artisan: TelegramArtisan, *parts: str) -> bool:
     return any(all(part in text for part in parts) for text in artisan.texts())
+
+
+async def test_propose_on_whatsapp_and_from_the_web_chats_menu(stack, fake_whatsapp, db, session) -> None:
+    whatsapp = WhatsAppArtisan(session, stack, fake_whatsapp, db)
+    # The offer and for whom are in the message; the commune is asked.
+    assert await whatsapp.say("je peux livrer des courses aux personnes âgées") == answer("utter_ask_initiative_communes")
+    assert await whatsapp.say("Tournus") == answer("utter_ask_initiative_contact")
+    assert "06 11 22 33 44" in await whatsapp.say("06 11 22 33 44")
+    assert await whatsapp.press("Oui, publiez-le") == answer("utter_ask_initiative_ends_on")
+    summary = await whatsapp.say("dans 2 semaines")
+    assert "– catégorie : Courses et livraison" in summary and "– communes : Tournus" in summary
+    assert "– pour : Personnes âgées ou fragiles" in summary
+    submitted = await whatsapp.press("Confirmer")
+    assert re.search(r"Elle porte la référence INI-\d{6}\.", submitted), submitted
+    assert await whatsapp.answers_to("c'est quoi le PGE ?") == [PGE]
+    assert await whatsapp.answers_to("merci") == [THANKS]
+
+    web = f"initiative-{uuid.uuid4().hex[:8]}"
+    assert await chat(session, stack, web, "/propose_initiative") == [answer("utter_ask_initiative_description")]
+    asked = await chat(session, stack, web, "Je prête ma camionnette pour les déménagements urgents")
+    assert asked == [answer("utter_ask_initiative_category")]
+    assert await chat(session, stack, web, '/inform{"initiative_category":"materiel"}') == [
+        answer("utter_ask_initiative_communes")
+    ]
+    assert await chat(session, stack, web, "Buxy") == [answer("utter_ask_initiative_audience")]
+    assert await chat(session, stack, web, '/inform{"initiative_audience":"tous"}') == [
+        answer("utter_ask_initiative_contact")
+    ]
+    [consent] = await chat(session, stack, web, "https://www.menuiserie-buxy.fr")
+    assert "www.menuiserie-buxy.fr" in consent
+    assert await chat(session, stack, web, "/affirm") == [answer("utter_ask_initiative_ends_on")]
+    [summary] = await chat(session, stack, web, "jusqu'au 31 janvier")
+    assert "– catégorie : Matériel et locaux" in summary and "– pour : Tout le monde" in summary
+    [submitted] = await chat(session, stack, web, "/affirm")
+    assert submitted.startswith("Merci pour votre initiative ! Elle porte la référence INI-")
+    assert await chat(session, stack, web, "c'est quoi le PGE ?") == [PGE]
+    assert await chat(session, stack, web, "merci") == [THANKS]
 
 
 async def test_the_public_page_answers_without_login_and_refuses_a_report_without_its_token(stack) -> None:
