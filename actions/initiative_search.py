@@ -91,7 +91,8 @@ class ActionFindInitiatives(ServiceAction):
         if not code:
             dispatcher.utter_message(response="utter_no_initiative_search")
             return []
-        more = (tracker.latest_message.get("intent") or {}).get("name") == "more_initiatives"
+        # "Plus d’initiatives", or a bare "plus" (more_news) just after a list of initiatives (a rule says when).
+        more = (tracker.latest_message.get("intent") or {}).get("name") in ("more_initiatives", "more_news")
         offset = int(tracker.get_slot(OFFSET_SLOT) or 0) if more else 0
         try:
             page = await self.services.gateway.find_initiatives(code, tracker.get_slot(CATEGORY_SLOT), offset, PAGE)

@@ -287,6 +287,14 @@ def test_more_initiatives_from_the_offset():
     assert events == [SlotSet("initiatives_offset", 5)]
 
 
+def test_a_bare_plus_after_a_list_gives_the_next_initiatives():
+    fake = FakeGateway({initiatives_search(): (200, {**PAGE, "offset": 3})})
+    tracker = answer_tracker("plus", "more_news", slots={"search_commune_code": "71221", "initiatives_offset": 3})
+    events, messages = run(ActionFindInitiatives, fake, tracker)
+    assert fake.requests[0].query == "commune_code=71221&offset=3&limit=3"
+    assert messages[0]["response"] == "utter_initiatives_more"
+
+
 def test_none_found_offers_the_news_or_proposing_one():
     fake = FakeGateway({initiatives_search(): (200, {"items": [], "total": 0, "offset": 0, "commune_name": "Givry"})})
     tracker = answer_tracker("initiatives à Givry", "find_initiative", slots={"search_commune_code": "71221"})
