@@ -3,7 +3,7 @@ list, and the initiatives on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from bot.shared.communes import CommuneTable
 from bot.storage.audit import Actor
 from bot.storage.message_log import Inbound, MessageLog
 from bot.storage.models import Direction, Initiative, Message, StaffAccount
+from tests.bot.conftest import FakeClock
 
 COMMUNES = CommuneTable.load(Settings().communes_file)
 # The first staff account of the fresh database (the `world` fixture creates it).
@@ -25,17 +26,6 @@ CONSENT = "J’accepte que mon téléphone et mon site soient publiés avec mon 
 # Mâcon, and around it: Sancé shares its postcode, Charnay-lès-Mâcon its agglomeration, Cluny its
 # arrondissement; Autun is elsewhere in the department.
 MACON, SANCE, CHARNAY, CLUNY, AUTUN = "71270", "71497", "71105", "71137", "71014"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2020, 4, 6, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def body(**changes: Any) -> dict[str, Any]:
@@ -64,7 +54,7 @@ class World:
 
     def __init__(self, sessionmaker: async_sessionmaker) -> None:
         self.sessionmaker = sessionmaker
-        self.clock = Clock()
+        self.clock = FakeClock()
         self.log = MessageLog(sessionmaker)
         self.sent: list[Message] = []
         self.initiatives = Initiatives(sessionmaker, self.log, self.sent.extend, COMMUNES, self.clock)
