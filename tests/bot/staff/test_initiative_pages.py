@@ -59,6 +59,9 @@ async def test_an_adviser_sees_the_queue_and_approves(browser, agent, client) ->
 async def test_refusing_and_retiring_need_a_reason(browser, agent, client) -> None:
     refused, retired = await proposed(client), await proposed(client, chat="222")
     await logged_in(browser, agent.email)
+    page = await (await browser.get(f"{PATH}/{refused}")).text()
+    for step, label in (("refuse", "Raison du refus"), ("retire", "Raison du retrait")):
+        assert f'action="{PATH}/{refused}/{step}"' in page and f'<label for="{step}-reason">{label}' in page
     response = await post(browser, f"{PATH}/{refused}/refuse", {"reason": "   "})
     body = await response.text()
     assert response.status == 400 and "Donnez la raison : l’artisan la lira." in body
