@@ -7,6 +7,7 @@ requests       CallbackRequest, MaskPledge, StatusChange
 handoff        HandoffEvent, ConversationNote, CannedAnswer
 news           Subscription, NewsItem, NewsDelivery
 initiatives    Initiative, InitiativeCommune, InitiativeEvent, InitiativeStatus
+reports        BarometerAnswer, ArtisanProfile, ReportMailing, and the barometer's Activity, Need, TradeCategory
 retraining     InboxLabel, AdminIntent, Answer, AnswerVersion, TrainingJob, ModelRecord, ModelEvaluation,
                ModelActivation, AdminAuditEvent
 """
@@ -48,6 +49,14 @@ from bot.storage.models.initiatives import (
     InitiativeEvent,
     InitiativeStatus,
 )
+from bot.storage.models.reports import (
+    Activity,
+    ArtisanProfile,
+    BarometerAnswer,
+    Need,
+    ReportMailing,
+    TradeCategory,
+)
 from bot.storage.models.requests import (
     CallbackRequest,
     CallbackStatus,
@@ -75,6 +84,12 @@ from bot.storage.models.retraining import (
 )
 
 __all__ = [
+    "Activity",
+    "ArtisanProfile",
+    "BarometerAnswer",
+    "Need",
+    "ReportMailing",
+    "TradeCategory",
     "AdminAuditEvent",
     "AdminIntent",
     "Answer",

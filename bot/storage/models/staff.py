@@ -6,17 +6,19 @@ import enum
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models.base import Base, Id, UTCDateTime, utcnow
 
 
 class StaffRole(enum.StrEnum):
-    """What a staff account may do: agents (advisers) work the queues; admins also manage accounts and content."""
+    """What a staff account may do: agents (advisers) work the queues; admins also manage accounts and content;
+    partners (the prefecture, a mayor, an EPCI) only read the aggregated reports of their territory."""
 
     AGENT = "agent"
     ADMIN = "admin"
+    PARTNER = "partner"
 
 
 class StaffAccount(Base):
@@ -27,7 +29,7 @@ class StaffAccount(Base):
         # Stored lowercased, so unique regardless of case.
         UniqueConstraint("email"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
-        CheckConstraint("role IN ('agent', 'admin')", name="role"),
+        CheckConstraint("role IN ('agent', 'admin', 'partner')", name="role"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -38,6 +40,12 @@ class StaffAccount(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # A partner's territory: the INSEE codes of its communes, or None for the whole department (staff: None).
+    territory: Mapped[Optional[list[str]]] = mapped_column(JSON)
+    # How the territory reads on the reports, e.g. "CA Le Grand Chalon" or "Saône-et-Loire".
+    territory_label: Mapped[Optional[str]] = mapped_column(String(200))
+    # An admin listed this partner for the weekly report by e-mail.
+    weekly_report: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class StaffSession(Base):
