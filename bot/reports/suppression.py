@@ -1,0 +1,207 @@
+"""This module contains the statistical secret of the reports: a figure behind fewer than THRESHOLD artisans is
+never shown ("< 5"), and neither is any figure that, with the totals and the other figures shown, would give it
+back ("masqué").
+
+`protect` takes a set of cells and the sums that bind them (a row's total, a column's total, an EPCI's sum of its
+communes, the department's sum of its EPCIs) and decides what is hidden:
+
+- primary suppression: a cell counting 1 to 4 artisans is hidden; 0 is shown as 0 (nobody is behind it);
+- secondary suppression: as long as some hidden cell can still be worked out, another cell of one of its sums
+  is hidden too, the smallest first. "Worked out" is checked two ways: by linear algebra over every sum at
+  once (a hidden cell that is a combination of what is shown), and by bounds within each sum (a reader knows
+  a "< 5" cell of artisans is 1 to 4, and a "masqué" one at least 5).
+
+Cells are protected together when they appear together anywhere: a report protects a whole hierarchy (the
+department, its EPCIs, their communes) at once, then shows its part of it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+__all__ = ["THRESHOLD", "Cell", "Sum", "format_count", "protect"]
+
+THRESHOLD = 5
+_PRIME = 2**61 - 1  # the field of the rank computation: exact for the small systems of a report
+
+
+def format_count(value: int) -> str:
+    """A number the French way, thousands apart by a narrow no-break space: "1 250"."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure of a report: its value (None when hidden) and how many artisans are behind it (never shown).
+
+    `secondary` tells a cell hidden only so that the others cannot give back a "< 5" one ("masqué")."""
+
+    value: int | None
+    artisans: int
+    secondary: bool = False
+
+    @property
+    def suppressed(self) -> bool:
+        return self.value is None
+
+    @property
+    def text(self) -> str:
+        """"< 5" when fewer than 5 artisans are behind it, "masqué" when hidden for another, else "1 250"."""
+        if self.value is None:
+            return "masqué" if self.secondary else f"< {THRESHOLD}"
+        return format_count(self.value)
+
+
+@dataclass(frozen=True)
+class Sum:
+    """`total` is the sum of `parts` (the keys of the cells given to `protect`)."""
+
+    total: Hashable
+    parts: Sequence[Hashable]
+
+
+def protect(
+    counts: Mapping[Hashable, tuple[int, int]], sums: Iterable[Sum], *, counts_artisans: bool = False
+) -> dict[Hashable, Cell]:
+    """The cells of `counts` ({key: (value, artisans)}), with what must be hidden hidden.
+
+    `counts_artisans`: each value counts artisans (one per artisan, as the topics and the barometer do), so a
+    reader knows a "< 5" cell holds 1 to 4; otherwise (masks, requests) only that it holds at least 1. A
+    "masqué" cell holds at least 5 either way (5 artisans, each behind at least 1)."""
+    equations = [(s.total, list(s.parts)) for s in sums]
+    for total, parts in equations:
+        missing = [k for k in (total, *parts) if k not in counts]
+        if missing:
+            raise KeyError(f"sum over unknown cells: {missing!r}")
+    hidden: dict[Hashable, bool] = {  # key -> secondary
+        key: False for key, (_, artisans) in counts.items() if 0 < artisans < THRESHOLD
+    }
+    by_key: dict[Hashable, list[int]] = {}
+    for index, (total, parts) in enumerate(equations):
+        for key in (total, *parts):
+            by_key.setdefault(key, []).append(index)
+
+    while True:
+        revealed = _revealed(counts, equations, hidden, counts_artisans)
+        if not revealed:
+            break
+        complement = _complement(revealed, counts, equations, by_key, hidden)
+        if complement is None:
+            break  # every cell of its sums is hidden already
+        hidden[complement] = True
+
+    return {
+        key: Cell(None, artisans, hidden[key]) if key in hidden else Cell(value, artisans)
+        for key, (value, artisans) in counts.items()
+    }
+
+
+def _complement(
+    revealed: Hashable,
+    counts: Mapping[Hashable, tuple[int, int]],
+    equations: list[tuple[Hashable, list[Hashable]]],
+    by_key: dict[Hashable, list[int]],
+    hidden: dict[Hashable, bool],
+) -> Hashable | None:
+    """The cell to hide next for `revealed`: in one of its sums, the smallest shown figure other than zero (a
+    part before a total); a zero only when nothing else is left."""
+    candidates = []
+    for index in by_key.get(revealed, []):
+        total, parts = equations[index]
+        for key in (total, *parts):
+            if key not in hidden:
+                value, artisans = counts[key]
+                candidates.append((value == 0, key == total, value, artisans, repr(key), key))
+    if not candidates:
+        return None
+    return min(candidates)[-1]
+
+
+def _bounds(
+    key: Hashable, counts: Mapping[Hashable, tuple[int, int]], hidden: dict[Hashable, bool], counts_artisans: bool
+) -> tuple[float, float]:
+    """What a reader knows of a cell: its value when shown, else the range its symbol tells."""
+    if key not in hidden:
+        value = counts[key][0]
+        return value, value
+    if hidden[key]:
+        return THRESHOLD, math.inf  # "masqué": at least 5 artisans, each behind at least 1
+    return (1, THRESHOLD - 1) if counts_artisans else (1, math.inf)
+
+
+def _revealed(
+    counts: Mapping[Hashable, tuple[int, int]],
+    equations: list[tuple[Hashable, list[Hashable]]],
+    hidden: dict[Hashable, bool],
+    counts_artisans: bool,
+) -> Hashable | None:
+    """A hidden cell a reader can work out from what is shown, or None."""
+    if not hidden:
+        return None
+    # Within one sum, by bounds: total - parts = 0, each term within what the reader knows of it.
+    for total, parts in equations:
+        terms = [(total, 1)] + [(p, -1) for p in parts]
+        if not any(key in hidden for key, _ in terms):
+            continue
+        bounds = [_bounds(key, counts, hidden, counts_artisans) for key, _ in terms]
+        low = sum(sign * (lo if sign > 0 else hi) for (_, sign), (lo, hi) in zip(terms, bounds))
+        high = sum(sign * (hi if sign > 0 else lo) for (_, sign), (lo, hi) in zip(terms, bounds))
+        for (key, sign), (lo, hi) in zip(terms, bounds):
+            if key not in hidden:
+                continue
+            # sign * x = -(the others), whose range is [low - sign*x's own, high - ...].
+            others_low = low - (sign * lo if sign > 0 else sign * hi)
+            others_high = high - (sign * hi if sign > 0 else sign * lo)
+            if sign > 0:
+                x_low, x_high = -others_high, -others_low
+            else:
+                x_low, x_high = others_low, others_high
+            # One value left: given back. None left: the reader's premises are wrong (a zero hidden as a last
+            # resort), which tells them nothing.
+            if max(lo, x_low) == min(hi, x_high):
+                return key
+    # Across every sum at once: a hidden cell that is a linear combination of what is shown.
+    return _determined(equations, hidden)
+
+
+def _determined(equations: list[tuple[Hashable, list[Hashable]]], hidden: dict[Hashable, bool]) -> Hashable | None:
+    """A hidden cell the sums fix on their own (its unit vector in their row space), or None: Gauss-Jordan
+    elimination over the hidden cells, modulo a large prime."""
+    columns = {key: n for n, key in enumerate(sorted(hidden, key=repr))}
+    rows: list[dict[int, int]] = []
+    for total, parts in equations:
+        row: dict[int, int] = {}
+        for key, sign in [(total, 1)] + [(p, -1) for p in parts]:
+            if key in columns:
+                column = columns[key]
+                row[column] = (row.get(column, 0) + sign) % _PRIME
+        row = {c: v for c, v in row.items() if v}
+        if row:
+            rows.append(row)
+    pivots: dict[int, dict[int, int]] = {}  # pivot column -> its row, normalised to 1 there
+    for row in rows:
+        for column, reduced in list(pivots.items()):
+            factor = row.get(column)
+            if factor:
+                for c, v in reduced.items():
+                    row[c] = (row.get(c, 0) - factor * v) % _PRIME
+                row = {c: v for c, v in row.items() if v}
+        if not row:
+            continue
+        column = min(row)
+        inverse = pow(row[column], _PRIME - 2, _PRIME)
+        row = {c: v * inverse % _PRIME for c, v in row.items()}
+        for other_column, other in pivots.items():
+            factor = other.get(column)
+            if factor:
+                for c, v in row.items():
+                    other[c] = (other.get(c, 0) - factor * v) % _PRIME
+                pivots[other_column] = {c: v for c, v in other.items() if v}
+        pivots[column] = row
+    keys = {n: key for key, n in columns.items()}
+    for column, row in sorted(pivots.items()):
+        if len(row) == 1:
+            return keys[column]
+    return None
