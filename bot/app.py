@@ -18,6 +18,7 @@ from bot import appkeys
 from bot.channels import PushChannel, push_channels
 from bot.channels.rest import routes as rest_routes
 from bot.desk.artisan_requests import ArtisanRequests
+from bot.desk.barometer import BarometerDesk
 from bot.desk.canned_answers import CannedAnswers
 from bot.desk.dashboard import Dashboard
 from bot.desk.handoff import Handoff
@@ -92,6 +93,7 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     app[appkeys.DELIVERY_LOG] = DeliveryLog(sessionmaker)
     app[appkeys.ARTISAN_REQUESTS] = ArtisanRequests(sessionmaker, settings)
     app[appkeys.REQUEST_DESK] = RequestDesk(sessionmaker, settings.clock)
+    app[appkeys.BAROMETER] = BarometerDesk(sessionmaker, settings.clock)
     app[appkeys.DASHBOARD] = Dashboard(sessionmaker, settings.clock)
     app[appkeys.HANDOFF_QUEUE] = HandoffQueue(sessionmaker, settings.clock)
     app[appkeys.CANNED_ANSWERS] = CannedAnswers(sessionmaker)

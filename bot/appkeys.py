@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from bot.channels.base import PushChannel
     from bot.desk.artisan_requests import ArtisanRequests
+    from bot.desk.barometer import BarometerDesk
     from bot.desk.canned_answers import CannedAnswers
     from bot.desk.dashboard import Dashboard
     from bot.desk.handoff import Handoff
@@ -63,6 +64,8 @@ CANNED_ANSWERS: web.AppKey[CannedAnswers] = web.AppKey("canned_answers")
 LIVE: web.AppKey[Live] = web.AppKey("live")
 ARTISAN_REQUESTS: web.AppKey[ArtisanRequests] = web.AppKey("artisan_requests")
 REQUEST_DESK: web.AppKey[RequestDesk] = web.AppKey("request_desk")
+# The barometer asked in conversation: when to offer it, its anonymous answers, the artisans' profiles.
+BAROMETER: web.AppKey[BarometerDesk] = web.AppKey("barometer")
 # The staff dashboard's figures.
 DASHBOARD: web.AppKey[Dashboard] = web.AppKey("dashboard")
 

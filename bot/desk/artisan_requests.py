@@ -2,7 +2,8 @@
 
 The action server submits them through the internal API once the artisan confirms a form. A submission
 carries an idempotency key: the same key for the same conversation returns the request already recorded,
-so a retried or repeated confirmation never makes a second request.
+so a retried or repeated confirmation never makes a second request. A new request also keeps the artisan's
+commune, and a callback's trade category, in their profile (bot.desk.barometer) for the partners' reports.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.desk.barometer import Profiles
 from bot.errors import RequestRefused
 from bot.settings import Settings
 from bot.shared.french import format_reopening_fr
 from bot.shared.subjects import SUBJECTS
+from bot.shared.trades import trade_category_of
 from bot.storage.models import (
     CallbackRequest,
     CallbackStatus,
@@ -91,6 +94,7 @@ class ArtisanRequests:
     def __init__(self, sessionmaker: async_sessionmaker, settings: Settings) -> None:
         self._sessionmaker = sessionmaker
         self._settings = settings
+        self._profiles = Profiles(sessionmaker, settings.clock)
 
     def callback_due(self, asked_at: datetime) -> datetime:
         """When an adviser must have called back: the promise counted on the chamber's opening days."""
@@ -121,6 +125,10 @@ class ArtisanRequests:
             updated_at=now,
         )
         stored, created = await self._store(request, CallbackRequest, conversation_id, key)
+        if created:
+            await self._profiles.note(
+                conversation_id, commune_code=stored.commune_code, trade_category=trade_category_of(stored.trade)
+            )
         return Recorded(
             stored.reference,
             created,
@@ -151,6 +159,8 @@ class ArtisanRequests:
             updated_at=now,
         )
         stored, created = await self._store(pledge, MaskPledge, conversation_id, key)
+        if created:
+            await self._profiles.note(conversation_id, commune_code=stored.commune_code)
         return Recorded(stored.reference, created, await self.pledge_totals())
 
     async def _store(self, record: Any, model: Any, conversation_id: str, key: str) -> tuple[Any, bool]:

@@ -1,5 +1,5 @@
 """This module contains the internal API the action server calls: submit a callback or a pledge, list and
-cancel a conversation's requests.
+cancel a conversation's requests, offer the barometer and record its answers.
 
 Only for the engine: the caller must connect from loopback and carry the engine token
 (`Authorization: Bearer <CRISISBOT_ENGINE_TOKEN>`). A reverse proxy in front of the gateway must not forward
@@ -83,10 +83,25 @@ async def cancel_request(request: web.Request) -> web.Response:
     return web.json_response({"reference": reference, "status": status})
 
 
+async def offer_barometer(request: web.Request) -> web.Response:
+    """Whether to ask the barometer now: `{"ask", "need_trade"}`; asking is counted at once (once every 7 days)."""
+    offer = await request.app[appkeys.BAROMETER].offer(request.match_info["conversation_id"])
+    return web.json_response({"ask": offer.ask, "need_trade": offer.need_trade})
+
+
+async def record_barometer(request: web.Request) -> web.Response:
+    """`{"activity", "need", "trade_category"}` (need and trade_category may be null): one anonymous answer."""
+    body = await read_json_object(request)
+    await request.app[appkeys.BAROMETER].record(request.match_info["conversation_id"], body)
+    return web.json_response({"recorded": True}, status=201)
+
+
 routes = [
     web.post("/internal/callbacks", submit_callback),
     web.post("/internal/pledges", submit_pledge),
     web.get("/internal/conversations/{conversation_id}/requests", conversation_requests),
     web.post("/internal/requests/{reference}/cancel", cancel_request),
     web.post("/internal/conversations/{conversation_id}/handoff", request_handoff),
+    web.post("/internal/conversations/{conversation_id}/barometer/offer", offer_barometer),
+    web.post("/internal/conversations/{conversation_id}/barometer/answer", record_barometer),
 ]
