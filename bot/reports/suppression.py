@@ -36,19 +36,28 @@ def format_count(value: int) -> str:
 class Cell:
     """One figure of a report: its value (None when hidden) and how many artisans are behind it (never shown).
 
-    `secondary` tells a cell hidden only so that the others cannot give back a "< 5" one ("masqué")."""
+    `secondary` tells a cell hidden only so that the others cannot give back a "< 5" one ("masqué"); `derived`
+    is the text of a figure worked out from shown cells only (a trend "+12 %", a share "83 %")."""
 
     value: int | None
     artisans: int
     secondary: bool = False
+    derived: str | None = None
+
+    @classmethod
+    def of_text(cls, text: str) -> "Cell":
+        """A derived figure: its text, no count behind it."""
+        return cls(None, 0, derived=text)
 
     @property
     def suppressed(self) -> bool:
-        return self.value is None
+        return self.value is None and self.derived is None
 
     @property
     def text(self) -> str:
         """"< 5" when fewer than 5 artisans are behind it, "masqué" when hidden for another, else "1 250"."""
+        if self.derived is not None:
+            return self.derived
         if self.value is None:
             return "masqué" if self.secondary else f"< {THRESHOLD}"
         return format_count(self.value)
@@ -63,21 +72,31 @@ class Sum:
 
 
 def protect(
-    counts: Mapping[Hashable, tuple[int, int]], sums: Iterable[Sum], *, counts_artisans: bool = False
+    counts: Mapping[Hashable, tuple[int, int]],
+    sums: Iterable[Sum],
+    *,
+    counts_artisans: bool = False,
+    hidden: Mapping[Hashable, Cell] | None = None,
 ) -> dict[Hashable, Cell]:
     """The cells of `counts` ({key: (value, artisans)}), with what must be hidden hidden.
 
     `counts_artisans`: each value counts artisans (one per artisan, as the topics and the barometer do), so a
     reader knows a "< 5" cell holds 1 to 4; otherwise (masks, requests) only that it holds at least 1. A
-    "masqué" cell holds at least 5 either way (5 artisans, each behind at least 1)."""
+    "masqué" cell holds at least 5 either way (5 artisans, each behind at least 1).
+
+    `hidden`: cells already hidden elsewhere (another table of the same figures, protected first), which stay
+    hidden here, so the two never differ by a hidden cell."""
     equations = [(s.total, list(s.parts)) for s in sums]
     for total, parts in equations:
         missing = [k for k in (total, *parts) if k not in counts]
         if missing:
             raise KeyError(f"sum over unknown cells: {missing!r}")
-    hidden: dict[Hashable, bool] = {  # key -> secondary
+    already = {key: cell.secondary for key, cell in (hidden or {}).items() if cell.suppressed and key in counts}
+    hidden_now: dict[Hashable, bool] = {  # key -> secondary
         key: False for key, (_, artisans) in counts.items() if 0 < artisans < THRESHOLD
     }
+    hidden_now.update(already)
+    hidden = hidden_now
     by_key: dict[Hashable, list[int]] = {}
     for index, (total, parts) in enumerate(equations):
         for key in (total, *parts):
@@ -106,17 +125,32 @@ def _complement(
     hidden: dict[Hashable, bool],
 ) -> Hashable | None:
     """The cell to hide next for `revealed`: in one of its sums, the smallest shown figure other than zero (a
-    part before a total); a zero only when nothing else is left."""
-    candidates = []
-    for index in by_key.get(revealed, []):
-        total, parts = equations[index]
-        for key in (total, *parts):
-            if key not in hidden:
-                value, artisans = counts[key]
-                candidates.append((value == 0, key == total, value, artisans, repr(key), key))
-    if not candidates:
-        return None
-    return min(candidates)[-1]
+    part before a total); else in the sums of the hidden cells of those sums, and so on; a zero only when
+    nothing else is left (a zero gives nobody away, but hiding it blurs the sums around it)."""
+    seen_keys, seen_sums = {revealed}, set()
+    frontier = [revealed]
+    zeros = []
+    while frontier:
+        candidates, following = [], []
+        for cell in frontier:
+            for index in by_key.get(cell, []):
+                if index in seen_sums:
+                    continue
+                seen_sums.add(index)
+                total, parts = equations[index]
+                for key in (total, *parts):
+                    if key in hidden:
+                        if key not in seen_keys:
+                            seen_keys.add(key)
+                            following.append(key)
+                        continue
+                    value, artisans = counts[key]
+                    entry = (key == total, value, artisans, repr(key), key)
+                    (zeros if value == 0 else candidates).append(entry)
+        if candidates:
+            return min(candidates)[-1]
+        frontier = following
+    return min(zeros)[-1] if zeros else None
 
 
 def _bounds(
@@ -137,8 +171,9 @@ def _revealed(
     hidden: dict[Hashable, bool],
     counts_artisans: bool,
 ) -> Hashable | None:
-    """A hidden cell a reader can work out from what is shown, or None."""
-    if not hidden:
+    """A cell of 1 to 4 artisans that a reader can work out from what is shown, or None. (Working out a zero
+    hidden as a last resort, or a "masqué" cell, gives nobody away: only the cells they protect count.)"""
+    if not any(not secondary for secondary in hidden.values()):
         return None
     # Within one sum, by bounds: total - parts = 0, each term within what the reader knows of it.
     for total, parts in equations:
@@ -149,7 +184,7 @@ def _revealed(
         low = sum(sign * (lo if sign > 0 else hi) for (_, sign), (lo, hi) in zip(terms, bounds))
         high = sum(sign * (hi if sign > 0 else lo) for (_, sign), (lo, hi) in zip(terms, bounds))
         for (key, sign), (lo, hi) in zip(terms, bounds):
-            if key not in hidden:
+            if key not in hidden or hidden[key]:
                 continue
             # sign * x = -(the others), whose range is [low - sign*x's own, high - ...].
             others_low = low - (sign * lo if sign > 0 else sign * hi)
@@ -167,7 +202,7 @@ def _revealed(
 
 
 def _determined(equations: list[tuple[Hashable, list[Hashable]]], hidden: dict[Hashable, bool]) -> Hashable | None:
-    """A hidden cell the sums fix on their own (its unit vector in their row space), or None: Gauss-Jordan
+    """A "< 5" cell the sums fix on their own (its unit vector in their row space), or None: Gauss-Jordan
     elimination over the hidden cells, modulo a large prime."""
     columns = {key: n for n, key in enumerate(sorted(hidden, key=repr))}
     rows: list[dict[int, int]] = []
@@ -202,6 +237,6 @@ def _determined(equations: list[tuple[Hashable, list[Hashable]]], hidden: dict[H
         pivots[column] = row
     keys = {n: key for key, n in columns.items()}
     for column, row in sorted(pivots.items()):
-        if len(row) == 1:
+        if len(row) == 1 and not hidden[keys[column]]:
             return keys[column]
     return None
