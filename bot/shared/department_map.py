@@ -41,10 +41,12 @@ def department_svg(
     highlight: Optional[str] = None,
     outline: Optional[List[Ring]] = None,
     title: str = "Carte de la Saône-et-Loire : les communes où des initiatives sont proposées",
+    unit: Tuple[str, str] = ("initiative", "initiatives"),
 ) -> str:
     """An accessible inline SVG (role="img", <title>, aria-label): the outline as a path, one circle per point
     whose count is positive (radius growing with the square root of the count), the labels of the largest
-    counts and of `highlight` (a label, e.g. the commune chosen in the filter). Labels are escaped."""
+    counts and of `highlight` (a label, e.g. the commune chosen in the filter). Labels are escaped. `unit` is
+    what the counts count, singular and plural, as the summary and each circle's title say it."""
     rings = load_outline() if outline is None else outline
     shown = [(float(lat), float(lon), str(label), int(count)) for lat, lon, label, count in points if int(count) > 0]
     lats = [lat for ring in rings for lat, _ in ring] + [p[0] for p in shown]
@@ -64,7 +66,7 @@ def department_svg(
     total = sum(p[3] for p in shown)
     summary = (
         f"{title}. {len(shown)} commune{'s' if len(shown) != 1 else ''}, "
-        f"{total} initiative{'s' if total != 1 else ''}."
+        f"{total} {unit[0] if total == 1 else unit[1]}."
     )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_fmt(WIDTH)} {_fmt(height)}" '
@@ -87,7 +89,7 @@ def department_svg(
         marked = highlight is not None and label == highlight
         css = "commune highlight" if marked else "commune"
         fill = "#c0392b" if marked else "#1f6f8b"
-        text = f"{label} : {count} initiative{'s' if count != 1 else ''}"
+        text = f"{label} : {count} {unit[0] if count == 1 else unit[1]}"
         parts.append(
             f'<circle class="{css}" cx="{_fmt(x)}" cy="{_fmt(y)}" r="{_fmt(radius)}" fill="{fill}" '
             f'fill-opacity="0.75" stroke="#fff" stroke-width="1"><title>{escape(text)}</title></circle>'
