@@ -91,6 +91,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigurationError(f"{name} must be 1 or 0, not {raw!r}.")
 
 
+def _hour(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if not 0 <= value <= 23:
+        raise ConfigurationError(f"{name} must be an hour from 0 to 23, not {value}.")
+    return value
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -181,6 +188,18 @@ class Settings:
     # How often the solidarity initiatives are checked: past their end, two weeks without a "still current",
     # a week without an answer to it.
     initiatives_check_seconds: float = 300.0
+    # The partners' weekly report: checked this often; sent from Monday this hour (Europe/Paris) on, for the
+    # week just ended, to the partners an admin listed.
+    reports_check_seconds: float = 600.0
+    reports_weekly_hour: int = 7
+    # The SMTP server the weekly report goes out through (empty host: no mailing). STARTTLS before logging in
+    # unless turned off (a local relay).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_starttls: bool = True
     # The chamber's opening hours (Europe/Paris) and closed days: the action server says when the telephone
     # reception is open, the gateway counts callback deadlines on them.
     chamber_hours: OpeningHours = field(default_factory=lambda: OpeningHours.parse(DEFAULT_CHAMBER_HOURS))
@@ -233,6 +252,14 @@ class Settings:
             initiatives_check_seconds=_positive_float(
                 env, "INITIATIVES_CHECK_SECONDS", defaults.initiatives_check_seconds
             ),
+            reports_check_seconds=_positive_float(env, "REPORTS_CHECK_SECONDS", defaults.reports_check_seconds),
+            reports_weekly_hour=_hour(env, "REPORTS_WEEKLY_HOUR", defaults.reports_weekly_hour),
+            smtp_host=env.get("SMTP_HOST", "").strip(),
+            smtp_port=_positive_int(env, "SMTP_PORT", defaults.smtp_port),
+            smtp_username=env.get("SMTP_USERNAME", "").strip(),
+            smtp_password=env.get("SMTP_PASSWORD", ""),
+            smtp_from=env.get("SMTP_FROM", "").strip(),
+            smtp_starttls=_bool(env, "SMTP_STARTTLS", defaults.smtp_starttls),
             callback_within_hours=_positive_int(env, "CALLBACK_WITHIN_HOURS", defaults.callback_within_hours),
             inbox_confidence_threshold=_fraction(env, "INBOX_CONFIDENCE_THRESHOLD", defaults.inbox_confidence_threshold),
             max_accuracy_drop=_fraction(env, "MAX_ACCURACY_DROP", defaults.max_accuracy_drop),
@@ -260,6 +287,7 @@ class Settings:
         )
         async_database_url(settings.database_url)  # fail now on a URL we cannot use
         settings.check_channels()
+        settings.check_smtp()
         return settings
 
     @property
@@ -295,6 +323,22 @@ class Settings:
                     f"WhatsApp is on (WHATSAPP_ACCESS_TOKEN is set) but {', '.join(missing)} "
                     f"{'is' if len(missing) == 1 else 'are'} missing: copy them from the Meta app's WhatsApp set-up page."
                 )
+
+    @property
+    def mailing_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    def check_smtp(self) -> None:
+        """Refuse an SMTP server without a sender, or a login without its password, before the first Monday."""
+        if not self.mailing_enabled:
+            return
+        if "@" not in self.smtp_from:
+            raise ConfigurationError(
+                "SMTP_HOST is set but SMTP_FROM is missing: the sender's address of the weekly report, "
+                "e.g. SMTP_FROM=rapports@cma-exemple.fr"
+            )
+        if self.smtp_username and not self.smtp_password:
+            raise ConfigurationError("SMTP_USERNAME is set but SMTP_PASSWORD is missing, and has no default.")
 
     @property
     def rasa_url(self) -> str:

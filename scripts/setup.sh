@@ -92,3 +92,17 @@ if [ "${1:-}" = "--with-browser" ] && [ -z "${CHROMIUM:-}" ] && ! command -v chr
     die "The browser tests need Chromium: install it (e.g. 'sudo apt-get install chromium'), or set CHROMIUM=/path/to/chromium."
   fi
 fi
+
+# --- the reports' PDF: WeasyPrint lays it out with Pango, in the DejaVu fonts (Debian packages) -------------
+DEJAVU=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+if ! { .venv/bin/python -c "import weasyprint" >/dev/null 2>&1 && [ -f "$DEJAVU" ]; }; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "setup: installing Pango and the DejaVu fonts (Debian packages) for the reports' PDF"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null
+  else
+    say "setup: the reports' PDF needs Pango and the DejaVu fonts: install them, e.g.
+  'sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core'.
+  Everything else works without them; the report page says so when its PDF is asked for." >&2
+  fi
+fi

@@ -119,3 +119,19 @@ def test_channel_secrets_never_show_in_the_settings_repr() -> None:
     given["TELEGRAM_BOT_TOKEN"] = f"1:{secrets.token_urlsafe(16)}"
     shown = repr(Settings.from_env({**given, "WHATSAPP_PHONE_NUMBER_ID": "123", "CRISISBOT_ENGINE_TOKEN": "t0k3n-x"}))
     assert not any(value in shown for value in [*given.values(), "t0k3n-x"])
+
+
+def test_the_weekly_reports_smtp_settings() -> None:
+    settings = Settings.from_env({"SMTP_HOST": "smtp.cma-exemple.fr", "SMTP_FROM": "rapports@cma-exemple.fr",
+                                  "SMTP_USERNAME": "rapports", "SMTP_PASSWORD": "s3cret-pass"})
+    assert (settings.smtp_port, settings.smtp_starttls, settings.reports_weekly_hour) == (587, True, 7)
+    assert settings.mailing_enabled and "s3cret-pass" not in repr(settings)
+    assert not Settings.from_env({}).mailing_enabled
+    for env, message in (
+        ({"SMTP_HOST": "smtp.cma-exemple.fr"}, "SMTP_FROM is missing"),
+        ({"SMTP_HOST": "x", "SMTP_FROM": "a@b.fr", "SMTP_USERNAME": "u"}, "SMTP_PASSWORD is missing"),
+        ({"REPORTS_WEEKLY_HOUR": "24"}, "an hour from 0 to 23"),
+        ({"SMTP_STARTTLS": "peut-être"}, "SMTP_STARTTLS must be 1 or 0"),
+    ):
+        with pytest.raises(ConfigurationError, match=message):
+            Settings.from_env(env)
