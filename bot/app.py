@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,6 +43,9 @@ from bot.news.items import NewsItems
 from bot.news.mentions import NewsMentions
 from bot.news.subscriptions import DELIVERY_FAILED, Subscriptions
 from bot.news.web_chat import routes as news_web_chat_routes
+from bot.reports.mailing import WeeklyMailing
+from bot.reports.pages import routes as report_routes
+from bot.reports.pdf import report_pdf
 from bot.retrain.answers import LiveAnswers
 from bot.retrain.jobs import TrainingJobs
 from bot.retrain.registry import ModelRegistry, ModelSwitcher
@@ -209,6 +213,20 @@ async def retrain_ctx(app: web.Application) -> AsyncIterator[None]:
     await jobs.close()
 
 
+async def reports_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The partners' weekly report by e-mail, and its periodic check (none when SMTP_HOST is empty)."""
+    settings = app[appkeys.SETTINGS]
+    env = aiohttp_jinja2.get_env(app)
+    mailing = WeeklyMailing(
+        create_sessionmaker(app[appkeys.DATABASE]), app[appkeys.COMMUNES], settings, lambda report: report_pdf(env, report)
+    )
+    app[appkeys.REPORT_MAILING] = mailing
+    task = asyncio.create_task(mailing.run(), name="weekly-report-mailing")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)  # a mailing under way is recorded before the database closes
+
+
 async def healthz(request: web.Request) -> web.Response:
     """Each part's state as JSON: 200 when all are up, 503 naming what is down."""
     app = request.app
@@ -257,7 +275,7 @@ def create_app(settings: Settings) -> web.Application:
     app[appkeys.PASSWORDS] = Passwords()
     app[appkeys.LIVE] = Live()
     app[appkeys.CHANNELS] = channels = push_channels(settings)
-    app.cleanup_ctx.extend([database_ctx, rasa_ctx, message_path_ctx, retrain_ctx])
+    app.cleanup_ctx.extend([database_ctx, rasa_ctx, message_path_ctx, retrain_ctx, reports_ctx])
     app.on_startup.append(freeze_startup_objects)
     app.on_shutdown.append(close_consoles)
     setup_templates(app)
@@ -269,6 +287,7 @@ def create_app(settings: Settings) -> web.Application:
             *news_web_chat_routes,
             *(route for channel in channels for route in channel.routes()),
             *staff_routes,
+            *report_routes,
             *internal_routes,
             *news_routes,
             *initiative_routes,

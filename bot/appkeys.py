@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bot.news.broadcast import Broadcasts
     from bot.news.items import NewsItems
     from bot.news.subscriptions import Subscriptions
+    from bot.reports.mailing import WeeklyMailing
     from bot.retrain.answers import LiveAnswers
     from bot.retrain.jobs import TrainingJobs
     from bot.retrain.registry import ModelRegistry, ModelSwitcher
@@ -76,6 +77,8 @@ BROADCASTS: web.AppKey[Broadcasts] = web.AppKey("broadcasts")
 # The solidarity initiatives, and their periodic check.
 INITIATIVES: web.AppKey[Initiatives] = web.AppKey("initiatives")
 INITIATIVE_WATCH: web.AppKey[InitiativeWatch] = web.AppKey("initiative_watch")
+# The partners' weekly report by e-mail.
+REPORT_MAILING: web.AppKey[WeeklyMailing] = web.AppKey("report_mailing")
 # The department's communes (COMMUNES_FILE).
 COMMUNES: web.AppKey[CommuneTable] = web.AppKey("communes")
 

@@ -4,7 +4,7 @@ commands runs (the command starts in a tenth of a second).
 service        run, serve, db upgrade
 models         train, models list|evaluate|activate|rollback|prune, model-path, nlu-eval
 conversations  conversations, transcript
-staff          staff add|list|disable|enable|password
+staff          staff add|list|disable|enable|password|territory|weekly-report
 news           news list|show|create|edit|publish|send|schedule|unschedule|stop
 """
 
@@ -53,13 +53,17 @@ def _count(text: str) -> int:
 
 
 def _add_staff_commands(sub: argparse._SubParsersAction) -> None:
-    staff = sub.add_parser("staff", help="staff accounts: advisers (agent) and admins")
+    staff = sub.add_parser("staff", help="staff accounts: advisers (agent), admins, and partners (their reports)")
     commands = staff.add_subparsers(dest="staff_command", required=True)
     stdin_help = "read the password from the first line of stdin"
+    territory_help = ("the communes a partner's reports count: departement, an EPCI (epci:SIREN or its exact "
+                      "name), or communes by name or INSEE code, comma-separated")
 
     add = commands.add_parser("add", help="create an account (asks for its password twice)")
     add.add_argument("email")
-    add.add_argument("--role", required=True, choices=["agent", "admin"])  # StaffRole's values
+    add.add_argument("--role", required=True, choices=["agent", "admin", "partner"])  # StaffRole's values
+    add.add_argument("--territory", metavar="SPEC", help=territory_help + " (partners only, required for them)")
+    add.add_argument("--weekly-report", action="store_true", help="e-mail the partner the weekly report")
     add.add_argument("--password-stdin", action="store_true", help=stdin_help)
     add.set_defaults(func=_command("staff", "cmd_add"))
     commands.add_parser("list", help="list the accounts").set_defaults(func=_command("staff", "cmd_list"))
@@ -74,6 +78,14 @@ def _add_staff_commands(sub: argparse._SubParsersAction) -> None:
     password.add_argument("email")
     password.add_argument("--password-stdin", action="store_true", help=stdin_help)
     password.set_defaults(func=_command("staff", "cmd_password"))
+    territory = commands.add_parser("territory", help="give a partner another territory")
+    territory.add_argument("email")
+    territory.add_argument("territory", metavar="SPEC", help=territory_help)
+    territory.set_defaults(func=_command("staff", "cmd_territory"))
+    weekly = commands.add_parser("weekly-report", help="e-mail a partner the weekly report every Monday, or stop")
+    weekly.add_argument("email")
+    weekly.add_argument("state", choices=["on", "off"])
+    weekly.set_defaults(func=_command("staff", "cmd_weekly_report"))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""This module contains StaffAccounts: creating, listing, disabling staff accounts, and checking their logins.
+"""This module contains StaffAccounts: creating, listing, disabling staff accounts (a partner's with its territory and
+weekly report), and checking their logins.
 
 Its errors, under the gateway's `CrisisbotError`:
 
@@ -6,7 +7,9 @@ StaffAccountError            a staff account cannot be created or changed as ask
  ├── InvalidEmail            not an email address
  ├── WeakPassword            too short (or absurdly long)
  ├── DuplicateAccount        an account with this email exists (emails are compared without case)
- └── UnknownAccount          no account with this email
+ ├── UnknownAccount          no account with this email
+ └── PartnerOnly             a territory or a weekly report asked for an account that is not a partner's, or a
+                             partner's account without its territory
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ class DuplicateAccount(StaffAccountError):
 
 
 class UnknownAccount(StaffAccountError):
+    pass
+
+
+class PartnerOnly(StaffAccountError):
     pass
 
 
@@ -107,13 +114,31 @@ class StaffAccounts:
         )
         return cls(sessionmaker, passwords, throttle, settings.clock)
 
-    async def create(self, email: str, password: str, role: StaffRole | str) -> StaffAccount:
+    async def create(
+        self,
+        email: str,
+        password: str,
+        role: StaffRole | str,
+        *,
+        territory: list[str] | None = None,
+        territory_label: str | None = None,
+        weekly_report: bool = False,
+    ) -> StaffAccount:
+        """A new active account. A partner's needs its territory: `territory_label` always (how the reports
+        name it), `territory` its communes' INSEE codes or None for the whole department; only a partner has
+        a territory or a weekly report."""
         email = normalize_email(email)
         check_new_password(password)
         role = StaffRole(role)
+        if role is StaffRole.PARTNER and not territory_label:
+            raise PartnerOnly("A partner account needs its territory (--territory).")
+        if role is not StaffRole.PARTNER and (territory is not None or territory_label or weekly_report):
+            raise PartnerOnly("Only a partner account has a territory or a weekly report.")
         password_hash = await asyncio.to_thread(self.passwords.hash, password)
         account = StaffAccount(
-            email=email, role=role, password_hash=password_hash, active=True, created_at=self._clock()
+            email=email, role=role, password_hash=password_hash, active=True, created_at=self._clock(),
+            territory=sorted(territory) if territory is not None else None, territory_label=territory_label,
+            weekly_report=weekly_report,
         )
         async with self._sessionmaker() as session:
             session.add(account)
@@ -144,6 +169,31 @@ class StaffAccounts:
         logger.info("Staff account %s %s", account.id, "enabled" if active else "disabled, its sessions ended")
         return account
 
+    async def set_territory(self, email: str, territory: list[str] | None, label: str) -> StaffAccount:
+        """Give a partner another territory (its communes' INSEE codes, None for the whole department); its open
+        sessions see the new one at their next page."""
+        account = await self._change(
+            email, {"territory": sorted(territory) if territory is not None else None, "territory_label": label},
+            end_sessions=False, partner_only=True,
+        )
+        logger.info("Territory of staff account %s changed (%s communes)", account.id,
+                    "all" if territory is None else len(territory))
+        return account
+
+    async def set_weekly_report(self, email: str, on: bool) -> StaffAccount:
+        """List a partner for the weekly report by e-mail, or take it off the list."""
+        return await self._change(email, {"weekly_report": on}, end_sessions=False, partner_only=True)
+
+    async def partners_for_weekly_report(self) -> list[StaffAccount]:
+        """The active partners an admin listed for the weekly report, by id."""
+        async with self._sessionmaker() as session:
+            rows = await session.scalars(
+                select(StaffAccount)
+                .where(StaffAccount.role == StaffRole.PARTNER, StaffAccount.active, StaffAccount.weekly_report)
+                .order_by(StaffAccount.id)
+            )
+            return list(rows)
+
     async def set_password(self, email: str, password: str) -> StaffAccount:
         """Replace an account's password; its sessions end, everywhere."""
         check_new_password(password)
@@ -152,11 +202,16 @@ class StaffAccounts:
         logger.info("Password of staff account %s changed, its sessions ended", account.id)
         return account
 
-    async def _change(self, email: str, values: dict[str, Any], *, end_sessions: bool) -> StaffAccount:
+    async def _change(
+        self, email: str, values: dict[str, Any], *, end_sessions: bool, partner_only: bool = False
+    ) -> StaffAccount:
         async with self._sessionmaker() as session:
             account = await session.scalar(select(StaffAccount).where(StaffAccount.email == email.strip().lower()))
             if account is None:
                 raise UnknownAccount(f"No staff account for {email.strip()}.")
+            if partner_only and account.role != StaffRole.PARTNER:
+                raise PartnerOnly(f"{account.email} is not a partner account: only partners have a territory "
+                                  "or a weekly report.")
             for name, value in values.items():
                 setattr(account, name, value)
             if end_sessions:

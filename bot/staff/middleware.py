@@ -2,8 +2,11 @@
 
 Every request under `/staff` goes through `staff_access`. Each handler declares its access with one decorator:
 
-    @require_role("agent")      # any logged-in, active account: agents and admins
+    @require_role("agent")      # the chamber's staff: agents and admins (a partner gets 403)
     async def callbacks(request: web.Request) -> web.StreamResponse: ...
+
+    @require_role("partner")    # any logged-in, active account: partners, agents and admins (the reports)
+    async def report(request: web.Request) -> web.StreamResponse: ...
 
     @require_role("admin")      # admins only: an agent gets 403
     async def retraining(request: web.Request) -> web.StreamResponse: ...
@@ -20,7 +23,7 @@ What the middleware does, in order:
 1. Finds the session from the `crisisbot_session` cookie; `current_staff(request)` then gives the account.
 2. Anonymous on a non-public route: an HTML GET is redirected (303) to `/staff/login?next=<path>`;
    anything else (other methods, `Accept: application/json`) gets 401 JSON.
-3. An agent on an admin route: 403.
+3. An agent or a partner on an admin route, a partner on an agent route: 403.
 4. POST, PUT, PATCH, DELETE must carry the session's CSRF token (form field `csrf_token` or header
    `X-CSRF-Token`); on the public login form, the `crisisbot_csrf` cookie's value. Otherwise 403, and the
    handler does not run.
@@ -55,6 +58,7 @@ ACCESS_ATTRIBUTE = "staff_access"
 
 LOGIN_NEEDED = "Connectez-vous pour continuer."
 ADMINS_ONLY = "Cette page est réservée aux administrateurs."
+STAFF_ONLY = "Cette page est réservée au personnel de la Chambre. Vos rapports sont sur la page Rapports."
 CSRF_REFUSED = "La vérification de sécurité du formulaire a échoué : rechargez la page, puis réessayez."
 
 
@@ -65,12 +69,13 @@ class Access(enum.StrEnum):
     """Who may use a staff route."""
 
     PUBLIC = "public"
+    PARTNER = "partner"  # every account: partners, agents and admins
     AGENT = "agent"  # agents and admins
     ADMIN = "admin"
 
 
 def require_role(role: StaffRole | str) -> Callable[[Handler], Handler]:
-    """Declare a handler for `agent` (agents and admins) or `admin` (admins only)."""
+    """Declare a handler for `partner` (every account), `agent` (agents and admins) or `admin` (admins only)."""
     access = Access(StaffRole(role).value)
 
     def declare(handler: Handler) -> Handler:
@@ -148,6 +153,8 @@ async def _guarded(
             return json_error(401, LOGIN_NEEDED)
         if access is Access.ADMIN and not staff.is_admin:
             return refuse(request, 403, ADMINS_ONLY)
+        if access is Access.AGENT and staff.is_partner:
+            return refuse(request, 403, STAFF_ONLY)
     if matched and request.method not in SAFE_METHODS:
         expected = request.cookies.get(LOGIN_CSRF_COOKIE) if access is Access.PUBLIC else staff.csrf_token
         if not tokens_match(await sent_token(request), expected):

@@ -34,10 +34,18 @@ class CurrentStaff:
     session_id: int
     # To put in every form (`csrf_token`) or header (`X-CSRF-Token`) of a state-changing request.
     csrf_token: str
+    # A partner's territory: its communes' INSEE codes (None: the whole department), and how it reads.
+    territory: tuple[str, ...] | None = None
+    territory_label: str | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role is StaffRole.ADMIN
+
+    @property
+    def is_partner(self) -> bool:
+        """A partner (prefecture, mayor, EPCI): it sees only the reports of its territory."""
+        return self.role is StaffRole.PARTNER
 
 
 class StaffSessions:
@@ -117,6 +125,8 @@ class StaffSessions:
             role=StaffRole(account.role),
             session_id=staff_session.id,
             csrf_token=staff_session.csrf_token,
+            territory=tuple(account.territory) if account.territory is not None else None,
+            territory_label=account.territory_label,
         )
 
     async def close(self, token: str) -> None:

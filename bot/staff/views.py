@@ -1,4 +1,5 @@
-"""This module contains the staff pages (login, logout, home, the admins' list of accounts) and their templates' setup."""
+"""This module contains the staff pages (login, logout, home, the admins' list of accounts with the partners' weekly
+report switch) and their templates' setup."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from yarl import URL
 from bot import appkeys
 from bot.shared.french import PARIS
 from bot.staff.csrf import login_token, set_login_cookie
-from bot.staff.forms import field
+from bot.staff.forms import field, record_id
 from bot.staff.labels import FILTERS as LABEL_FILTERS
 from bot.staff.middleware import HOME_PATH, LOGIN_PATH, current_staff, public, require_role
 from bot.staff.proxy import client_ip, is_https
@@ -25,7 +26,14 @@ from bot.storage.models import StaffRole
 logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
-ROLE_LABELS = {StaffRole.AGENT: "conseiller", StaffRole.ADMIN: "administrateur"}
+ROLE_LABELS = {StaffRole.AGENT: "conseiller", StaffRole.ADMIN: "administrateur", StaffRole.PARTNER: "partenaire"}
+# Where a partner lands: the only pages it may see.
+REPORTS_PATH = "/staff/reports/"
+ACCOUNTS_PATH = "/staff/admin/"
+WEEKLY_DONE = {
+    "on": "Le rapport hebdomadaire sera envoyé à {email} chaque lundi.",
+    "off": "Le rapport hebdomadaire ne sera plus envoyé à {email}.",
+}
 
 FIELDS_MISSING = "Saisissez votre adresse e-mail et votre mot de passe."
 WRONG_LOGIN = "Adresse e-mail ou mot de passe incorrect."
@@ -60,7 +68,8 @@ def setup_templates(app: web.Application) -> None:
 async def waiting_initiatives(request: web.Request) -> dict[str, Any]:
     """For the navigation of a staff page: how many solidarity initiatives wait for a check."""
     service = request.config_dict.get(appkeys.INITIATIVES)
-    if service is None or request.method != "GET" or request.get(appkeys.STAFF) is None:
+    staff = request.get(appkeys.STAFF)
+    if service is None or request.method != "GET" or staff is None or staff.is_partner:
         return {}
     if not request.path.startswith("/staff") or request.headers.get("Accept", "").startswith("application/json"):
         return {}
@@ -135,7 +144,7 @@ async def login(request: web.Request) -> web.Response:
     return response
 
 
-@require_role(StaffRole.AGENT)
+@require_role(StaffRole.PARTNER)
 async def logout(request: web.Request) -> web.Response:
     """End this session, here and in the database, and go back to the login form.
 
@@ -150,22 +159,41 @@ async def logout(request: web.Request) -> web.Response:
     return response
 
 
-@require_role(StaffRole.AGENT)
+@require_role(StaffRole.PARTNER)
 async def to_home(_: web.Request) -> web.Response:
     return see_other(HOME_PATH)
 
 
-@require_role(StaffRole.AGENT)
+@require_role(StaffRole.PARTNER)
 async def home(request: web.Request) -> web.Response:
-    """Say who is logged in, with what role."""
+    """Say who is logged in, with what role; a partner goes to its reports, the only pages it has."""
+    if current_staff(request).is_partner:
+        return see_other(REPORTS_PATH)
     return render(request, "staff/home.html", {})
 
 
 @require_role(StaffRole.ADMIN)
 async def accounts_page(request: web.Request) -> web.Response:
-    """List the staff accounts: email, role, active, last login."""
+    """List the staff accounts: email, role, a partner's territory and weekly report, active, last login."""
     accounts = await request.app[appkeys.STAFF_ACCOUNTS].all()
-    return render(request, "staff/accounts.html", {"accounts": accounts})
+    done = None
+    if request.query.get("fait") in WEEKLY_DONE and request.query.get("compte"):
+        done = WEEKLY_DONE[request.query["fait"]].format(email=request.query["compte"])
+    return render(request, "staff/accounts.html", {"accounts": accounts, "done": done})
+
+
+@require_role(StaffRole.ADMIN)
+async def weekly_report_switch(request: web.Request) -> web.Response:
+    """Put a partner on the weekly report's list, or take it off (`weekly_report` = on or off)."""
+    form = await request.post()
+    wanted = field(form, "weekly_report")
+    account_id = record_id(request.match_info["id"])
+    account = await request.app[appkeys.STAFF_ACCOUNTS].get(account_id) if account_id is not None else None
+    if account is None or account.role != StaffRole.PARTNER or wanted not in WEEKLY_DONE:
+        raise web.HTTPNotFound()
+    changed = await request.app[appkeys.STAFF_ACCOUNTS].set_weekly_report(account.email, wanted == "on")
+    logger.info("Weekly report of staff account %s switched %s", changed.id, wanted)
+    return see_other(str(URL(ACCOUNTS_PATH).with_query(fait=wanted, compte=changed.email)))
 
 
 routes = [
@@ -175,4 +203,5 @@ routes = [
     web.post("/staff/login", login),
     web.post("/staff/logout", logout),
     web.get("/staff/admin/", accounts_page),
+    web.post("/staff/admin/accounts/{id}/weekly-report", weekly_report_switch),
 ]

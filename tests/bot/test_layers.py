@@ -19,6 +19,7 @@ LAYERS = [
     ["bot.desk", "bot.news", "bot.initiatives"],
     ["bot.retrain"],
     ["bot.staff"],
+    ["bot.reports"],
     ["bot.app"],
     ["bot.cli", "bot.__main__"],
 ]

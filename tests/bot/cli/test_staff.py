@@ -135,3 +135,60 @@ def test_the_roles_offered_on_the_command_line_are_the_stored_roles() -> None:
     add = staff._subparsers._group_actions[0].choices["add"]
     role = next(action for action in add._actions if action.dest == "role")
     assert sorted(role.choices) == sorted(r.value for r in StaffRole)
+
+
+def test_a_partner_is_added_with_its_territory_and_its_weekly_report(cli, sqlite_url: str) -> None:
+    code, out, _ = cli("staff", "add", "Mairie@Givry.fr", "--role", "partner", "--territory", "Givry, Mercurey",
+                       "--weekly-report", passwords=[PASSWORD, PASSWORD])
+    assert code == 0 and "Created partner account" in out
+    assert "Territory: Givry, Mercurey (2 communes); weekly report sent every Monday." in out
+    [account] = stored_accounts(sqlite_url)
+    assert (account.role, account.territory, account.territory_label, account.weekly_report) == (
+        "partner", ["71221", "71294"], "Givry, Mercurey", True
+    )
+    code, out, _ = cli("staff", "add", "prefecture@saone-et-loire.gouv.fr", "--role", "partner",
+                       "--territory", "departement", passwords=[PASSWORD, PASSWORD])
+    assert code == 0 and "Saône-et-Loire (all communes); weekly report not e-mailed" in out
+    assert stored_accounts(sqlite_url)[1].territory is None
+
+    code, out, _ = cli("staff", "list")
+    lines = {line.split()[1]: line for line in out.splitlines()}
+    assert "partner" in lines["mairie@givry.fr"] and "territory Givry, Mercurey, weekly report" in lines["mairie@givry.fr"]
+    assert lines["prefecture@saone-et-loire.gouv.fr"].endswith("territory Saône-et-Loire")
+
+    code, out, _ = cli("staff", "territory", "prefecture@saone-et-loire.gouv.fr", "CA Le Grand Chalon")
+    assert code == 0 and "CA Le Grand Chalon (51 communes)" in out
+    account = stored_accounts(sqlite_url)[1]
+    assert account.territory_label == "CA Le Grand Chalon" and "71076" in account.territory and "71270" not in account.territory
+    code, out, _ = cli("staff", "weekly-report", "prefecture@saone-et-loire.gouv.fr", "on")
+    assert code == 0 and "will get the weekly report every Monday" in out and stored_accounts(sqlite_url)[1].weekly_report
+    code, out, _ = cli("staff", "weekly-report", "mairie@givry.fr", "off")
+    assert code == 0 and not stored_accounts(sqlite_url)[0].weekly_report
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--role", "partner"], "A partner account needs its territory"),
+        (["--role", "partner", "--territory", "Givry, Atlantide"], "Commune inconnue en Saône-et-Loire : « Atlantide »."),
+        (["--role", "partner", "--territory", "epci:123"], "EPCI inconnu"),
+        (["--role", "agent", "--territory", "Givry"], "Only a partner account has a territory"),
+        (["--role", "admin", "--weekly-report"], "Only a partner account has a territory"),
+    ],
+)
+def test_a_territory_is_for_partners_and_must_be_understood(cli, sqlite_url: str, args: list[str], message: str) -> None:
+    code, _, err = cli("staff", "add", "mairie@givry.fr", *args, passwords=[PASSWORD, PASSWORD])
+    assert code == 2 and message in err
+    assert stored_accounts(sqlite_url) == []
+
+
+def test_an_agent_has_no_territory_nor_weekly_report(cli, sqlite_url: str) -> None:
+    cli("staff", "add", "agent@cma-exemple.fr", "--role", "agent", passwords=[PASSWORD, PASSWORD])
+    for command in (["territory", "agent@cma-exemple.fr", "Givry"], ["weekly-report", "agent@cma-exemple.fr", "on"]):
+        code, _, err = cli("staff", *command)
+        assert code == 2 and "is not a partner account" in err
+    code, _, err = cli("staff", "territory", "personne@cma-exemple.fr", "Givry")
+    assert code == 2 and "No staff account for personne@cma-exemple.fr" in err
+    code, _, err = cli("staff", "territory", "agent@cma-exemple.fr", "Atlantide")
+    assert code == 2 and "« Atlantide »" in err
+    assert stored_accounts(sqlite_url)[0].territory_label is None

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import appkeys
 from bot.settings import Settings
 from bot.staff import DuplicateAccount, InvalidEmail, StaffAccounts, UnknownAccount, WeakPassword
+from bot.staff.accounts import PartnerOnly
 from bot.storage.models import StaffAccount
 
 
@@ -82,3 +83,34 @@ async def test_all_lists_admins_first_then_by_email(accounts: StaffAccounts) -> 
     for email, role in (("b@cma.fr", "agent"), ("z@cma.fr", "admin"), ("a@cma.fr", "agent")):
         await accounts.create(email, "correct horse battery", role)
     assert [a.email for a in await accounts.all()] == ["z@cma.fr", "a@cma.fr", "b@cma.fr"]
+
+
+async def test_a_partner_has_its_territory_and_the_weekly_report(accounts: StaffAccounts, browser) -> None:
+    partner = await accounts.create(
+        "mairie@givry.fr", "correct horse battery", "partner", territory=["71294", "71221"],
+        territory_label="Givry, Mercurey", weekly_report=True,
+    )
+    assert (partner.role, partner.territory, partner.territory_label, partner.weekly_report) == (
+        "partner", ["71221", "71294"], "Givry, Mercurey", True
+    )
+    await browser.login("mairie@givry.fr", "correct horse battery")
+    changed = await accounts.set_territory("mairie@givry.fr", None, "Saône-et-Loire")
+    assert (changed.territory, changed.territory_label) == (None, "Saône-et-Loire")
+    assert browser.session is not None and (await browser.get("/staff/reports/")).status == 200, "still logged in"
+    assert (await accounts.set_weekly_report("mairie@givry.fr", False)).weekly_report is False
+    assert await accounts.partners_for_weekly_report() == []
+
+
+async def test_only_a_partner_has_a_territory_and_a_partner_needs_one(accounts: StaffAccounts) -> None:
+    with pytest.raises(PartnerOnly, match="needs its territory"):
+        await accounts.create("mairie@givry.fr", "correct horse battery", "partner")
+    with pytest.raises(PartnerOnly, match="Only a partner"):
+        await accounts.create("agent@cma-exemple.fr", "correct horse battery", "agent", territory_label="Givry")
+    with pytest.raises(PartnerOnly, match="Only a partner"):
+        await accounts.create("agent@cma-exemple.fr", "correct horse battery", "agent", weekly_report=True)
+    await accounts.create("agent@cma-exemple.fr", "correct horse battery", "agent")
+    with pytest.raises(PartnerOnly, match="not a partner account"):
+        await accounts.set_weekly_report("agent@cma-exemple.fr", True)
+    with pytest.raises(PartnerOnly, match="not a partner account"):
+        await accounts.set_territory("agent@cma-exemple.fr", None, "Saône-et-Loire")
+    assert (await accounts.find("agent@cma-exemple.fr")).territory_label is None

@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.staff import Access, access_of
 from bot.staff.csrf import LOGIN_CSRF_COOKIE
 from bot.staff.middleware import is_staff_path
+from tests.bot.staff.conftest import partner_csrf_token
 
 
 def staff_routes() -> list:
@@ -160,3 +161,25 @@ async def test_staff_pages_are_not_cached_nor_framed(browser, agent) -> None:
 async def test_the_web_chat_is_not_behind_the_staff_login(browser) -> None:
     response = await browser.get("/")
     assert response.status == 200 and "X-Frame-Options" not in response.headers
+
+
+@pytest.mark.parametrize("method, path, handler", STAFF_ROUTES)
+async def test_a_partner_sees_the_reports_and_nothing_else(browser, partner, method: str, path: str, handler) -> None:
+    await browser.login(partner.email)
+    csrf_token = await partner_csrf_token(browser)
+    access = access_of(handler)
+    response = await send(browser, method, concrete(path), access, csrf_token)
+    if access in (Access.PUBLIC, Access.PARTNER):
+        assert allowed(response), response.status
+    else:
+        assert response.status == 403, response.status
+        if method != "HEAD" and access is Access.AGENT:
+            assert "réservée au personnel de la Chambre" in await response.text()
+
+
+def test_partners_have_the_reports_login_and_logout() -> None:
+    open_to_partners = {param.values[1] for param in STAFF_ROUTES if access_of(param.values[2]) is Access.PARTNER}
+    assert {"/staff/", "/staff/logout", "/staff/reports/", "/staff/reports/rapport.pdf",
+            "/staff/reports/rapport.csv"} <= open_to_partners
+    assert not any(path.startswith(("/staff/callbacks", "/staff/console", "/staff/conversations"))
+                   for path in open_to_partners)

@@ -6,6 +6,7 @@ import re
 from html import unescape
 
 from bot import appkeys
+from tests.bot.staff.conftest import partner_csrf_token
 
 
 async def test_the_login_page_is_french_and_fits_a_phone(browser) -> None:
@@ -73,3 +74,44 @@ async def test_staff_without_slash_goes_home(browser, agent) -> None:
     await browser.login(agent.email)
     response = await browser.get("/staff")
     assert response.status == 303 and response.headers["Location"] == "/staff/"
+
+
+async def test_a_partner_lands_on_its_reports_and_its_menu_has_nothing_else(browser, partner) -> None:
+    response = await browser.login(partner.email)
+    assert response.headers["Location"] == "/staff/"
+    home = await browser.get("/staff/")
+    assert home.status == 303 and home.headers["Location"] == "/staff/reports/"
+    page = await (await browser.get("/staff/reports/")).text()
+    nav = re.search(r'<nav class="nav".*?</nav>', page, re.S).group(0)
+    assert re.findall(r'href="([^"]+)"', nav) == ["/staff/reports/"]
+    assert 'action="/staff/logout"' in page and "espace des partenaires" in page
+    callbacks = await browser.get("/staff/callbacks")
+    assert callbacks.status == 403 and "réservée au personnel de la Chambre" in await callbacks.text()
+    assert (await browser.post("/staff/logout", data={"csrf_token": await partner_csrf_token(browser)})).status == 303
+    assert browser.session is None
+
+
+async def test_staff_menus_link_to_the_reports(browser, agent) -> None:
+    await browser.login(agent.email)
+    page = await (await browser.get("/staff/")).text()
+    assert 'href="/staff/reports/"' in page and 'href="/staff/callbacks"' in page
+
+
+async def test_an_admin_sees_partners_territories_and_switches_their_weekly_report(client, browser, admin, partner) -> None:
+    await browser.login(admin.email)
+    page = await (await browser.get("/staff/admin/")).text()
+    row = re.search(r"<tr>\s*<td>mairie@givry.fr</td>.*?</tr>", page, re.S).group(0)
+    assert "partenaire" in row and "Givry, Mercurey" in row and "non envoyé" in row
+    assert "Envoyer chaque lundi" in row
+    token = await browser.csrf_token()
+    switch = f"/staff/admin/accounts/{partner.id}/weekly-report"
+    response = await browser.post(switch, data={"csrf_token": token, "weekly_report": "on"})
+    assert response.status == 303
+    after = await (await browser.get(response.headers["Location"])).text()
+    assert "Le rapport hebdomadaire sera envoyé à mairie@givry.fr chaque lundi." in after
+    assert (await client.app[appkeys.STAFF_ACCOUNTS].get(partner.id)).weekly_report is True
+    assert "envoyé le lundi" in re.search(r"<tr>\s*<td>mairie@givry.fr</td>.*?</tr>", after, re.S).group(0)
+    await browser.post(switch, data={"csrf_token": token, "weekly_report": "off"})
+    assert (await client.app[appkeys.STAFF_ACCOUNTS].get(partner.id)).weekly_report is False
+    agent_switch = f"/staff/admin/accounts/{admin.id}/weekly-report"
+    assert (await browser.post(agent_switch, data={"csrf_token": token, "weekly_report": "on"})).status == 404
