@@ -3,6 +3,7 @@
 Run it with ``rasa run actions --actions actions``: rasa_sdk registers every Action subclass imported here.
 """
 
+from actions.barometer import ActionBarometerAnswer, ActionOfferBarometer
 from actions.callback import ActionSubmitCallback, ActionSummarizeCallback, ValidateCallbackForm
 from actions.contact_chamber import ActionContactChamber
 from actions.fallback import ActionFallback
@@ -23,6 +24,7 @@ from actions.pledge import ActionSubmitPledge, ActionSummarizePledge, ValidatePl
 from actions.request_status import ActionCancelRequest, ActionPrepareCancel, ActionRequestStatus
 
 __all__ = [
+    "ActionBarometerAnswer",
     "ActionCancelRequest",
     "ActionChangeField",
     "ActionClearForms",
@@ -34,6 +36,7 @@ __all__ = [
     "ActionHandoffFormFailed",
     "ActionInitiativeStillCurrent",
     "ActionLatestNews",
+    "ActionOfferBarometer",
     "ActionOfferSubscription",
     "ActionPrepareCancel",
     "ActionRequestStatus",

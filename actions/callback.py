@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.barometer import offer_barometer
 from actions.form_support import (
     FIELD_SLOTS,
     ArtisanFormValidation,
@@ -172,7 +173,8 @@ class ActionSummarizeCallback(Action):
 
 
 class ActionSubmitCallback(ServiceAction):
-    """Send the confirmed callback request to the gateway and give its reference and call-back time."""
+    """Send the confirmed callback request to the gateway and give its reference and call-back time; then offer
+    the barometer."""
 
     def name(self) -> Text:
         return "action_submit_callback"
@@ -199,4 +201,4 @@ class ActionSubmitCallback(ServiceAction):
         dispatcher.utter_message(
             response="utter_callback_submitted", reference=created.reference, due_text=created.due_text
         )
-        return reset_events(CALLBACK_SLOTS)
+        return reset_events(CALLBACK_SLOTS) + await offer_barometer(dispatcher, tracker, self.services.gateway)

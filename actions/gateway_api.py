@@ -176,6 +176,19 @@ class GatewayClient:
         body = {"conversation_id": conversation_id, "still_current": bool(yes)}
         return await self._call("POST", f"/internal/initiatives/{quote(reference, safe='')}/still-current", body)
 
+    async def barometer_offer(self, conversation_id: str) -> Dict[str, Any]:
+        """Whether to ask the barometer now: ``ask`` (at most once every 7 days, counted at once), ``need_trade``."""
+        return await self._call("POST", f"/internal/conversations/{quote(conversation_id, safe='')}/barometer/offer")
+
+    async def barometer_answer(
+        self, conversation_id: str, activity: str, need: Optional[str], trade_category: Optional[str]
+    ) -> Dict[str, Any]:
+        """Record one barometer answer (stored without the conversation); GatewayRejected with ``field`` if refused."""
+        body = {"activity": activity, "need": need, "trade_category": trade_category}
+        return await self._call(
+            "POST", f"/internal/conversations/{quote(conversation_id, safe='')}/barometer/answer", body
+        )
+
     async def _call(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         if self._session is not None:
             return await self._send(self._session, method, path, body)

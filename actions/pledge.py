@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.barometer import offer_barometer
 from actions.form_support import (
     FIELD_SLOTS,
     ArtisanFormValidation,
@@ -154,7 +155,8 @@ class ActionSummarizePledge(Action):
 
 
 class ActionSubmitPledge(ServiceAction):
-    """Send the confirmed pledge to the gateway; thank the artisan with the running totals."""
+    """Send the confirmed pledge to the gateway; thank the artisan with the running totals; then offer the
+    barometer."""
 
     def name(self) -> Text:
         return "action_submit_pledge"
@@ -183,4 +185,4 @@ class ActionSubmitPledge(ServiceAction):
             total_pledged=format_count(created.total_pledged),
             total_handed_over=format_count(created.total_handed_over),
         )
-        return reset_events(PLEDGE_SLOTS)
+        return reset_events(PLEDGE_SLOTS) + await offer_barometer(dispatcher, tracker, self.services.gateway)

@@ -283,7 +283,8 @@ def test_a_confirmed_request_is_sent_and_its_reference_given():
     events, messages = submit(fake, answer_tracker("oui", intent="affirm", slots=FILLED))
     assert events == CLEARED
     assert messages == [message("utter_callback_submitted", reference="RAP-000123", due_text="demain à 10h00")]
-    [sent] = fake.requests
+    sent, offered = fake.requests  # then whether to ask the barometer (tests/actions/test_barometer.py)
+    assert offered.path == "/internal/conversations/conversation-1/barometer/offer"
     assert sent.authorization == f"Bearer {TOKEN}"
     key = sent.body.pop("idempotency_key")
     assert key.startswith("callback-")
@@ -300,7 +301,8 @@ def test_a_repeated_confirmation_sends_the_same_idempotency_key():
     again, messages = submit(fake, answer_tracker("oui oui", intent="affirm", slots=FILLED))
     assert first == again == CLEARED
     assert messages == [message("utter_callback_submitted", reference="RAP-000123", due_text="demain à 10h00")]
-    assert fake.requests[0].body["idempotency_key"] == fake.requests[1].body["idempotency_key"]
+    first_sent, again_sent = [r for r in fake.requests if r.path == "/internal/callbacks"]
+    assert first_sent.body["idempotency_key"] == again_sent.body["idempotency_key"]
 
 
 def test_a_failing_gateway_keeps_the_answers_and_shows_the_summary_again():

@@ -141,7 +141,8 @@ def test_a_confirmed_pledge_is_sent_and_the_totals_given():
     assert messages == [
         message("utter_pledge_submitted", reference="DON-000045", total_pledged="12 300", total_handed_over="9 000")
     ]
-    [sent] = fake.requests
+    sent, offered = fake.requests  # then whether to ask the barometer (tests/actions/test_barometer.py)
+    assert offered.path == "/internal/conversations/conversation-1/barometer/offer"
     assert sent.body.pop("idempotency_key").startswith("pledge-")
     assert sent.body == {
         "conversation_id": "conversation-1", "quantity": 2000, "mask_type": "ffp2", "commune_code": "71014",
