@@ -23,6 +23,8 @@ pytestmark = pytest.mark.stack
 
 PGE = answer("utter_faq_pge")
 THANKS = answer("utter_thank")
+# Thanks for an FAQ answer bring the barometer's question, once a week per conversation (tests/stack/test_barometer_stack.py).
+BAROMETER = answer("utter_barometer_ask_activity")
 
 
 async def _initiative(stack: Stack, reference: str) -> Initiative:
@@ -65,7 +67,7 @@ async def test_propose_approve_find_and_keep_an_initiative(stack, fake_telegram,
     reference = re.search(r"INI-\d{6}", submitted).group(0)
     assert submitted.startswith(f"Merci pour votre initiative ! Elle porte la référence {reference}.")
     assert await artisan.answers_to("c'est quoi le PGE ?") == [PGE]
-    assert await artisan.answers_to("merci") == [THANKS]
+    assert await artisan.answers_to("merci") == [THANKS, BAROMETER]
 
     # Not approved: neither the bot nor the public page shows it, nor its contact.
     visitor = f"initiatives-{uuid.uuid4().hex[:8]}"
@@ -96,7 +98,7 @@ async def test_propose_approve_find_and_keep_an_initiative(stack, fake_telegram,
     assert found.startswith("Les initiatives solidaires pour Chalon-sur-Saône :")
     assert "Près de Chalon-sur-Saône" in found and "trajets gratuits" in found and reference in found
     assert await chat(session, stack, visitor, "c'est quoi le PGE ?") == [PGE]
-    assert await chat(session, stack, visitor, "merci") == [THANKS]
+    assert await chat(session, stack, visitor, "merci") == [THANKS, BAROMETER]
     async with session.get(f"{stack.url}/initiatives", params={"commune": "Givry"}) as response:
         page = await response.text()
     assert response.status == 200 and "trajets gratuits" in page and "tel:+33612345678" in page
@@ -129,7 +131,7 @@ async def test_propose_on_whatsapp_and_from_the_web_chats_menu(stack, fake_whats
     submitted = await whatsapp.press("Confirmer")
     assert re.search(r"Elle porte la référence INI-\d{6}\.", submitted), submitted
     assert await whatsapp.answers_to("c'est quoi le PGE ?") == [PGE]
-    assert await whatsapp.answers_to("merci") == [THANKS]
+    assert await whatsapp.answers_to("merci") == [THANKS, BAROMETER]
 
     web = f"initiative-{uuid.uuid4().hex[:8]}"
     assert await chat(session, stack, web, "/propose_initiative") == [answer("utter_ask_initiative_description")]
@@ -150,7 +152,7 @@ async def test_propose_on_whatsapp_and_from_the_web_chats_menu(stack, fake_whats
     [submitted] = await chat(session, stack, web, "/affirm")
     assert submitted.startswith("Merci pour votre initiative ! Elle porte la référence INI-")
     assert await chat(session, stack, web, "c'est quoi le PGE ?") == [PGE]
-    assert await chat(session, stack, web, "merci") == [THANKS]
+    assert await chat(session, stack, web, "merci") == [THANKS, BAROMETER]
 
 
 async def test_the_public_page_answers_without_login_and_refuses_a_report_without_its_token(stack) -> None:

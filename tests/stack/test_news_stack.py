@@ -29,6 +29,8 @@ SUBSCRIBED_EVERYTHING = (
 ASKS_COMMUNE = answer("utter_ask_news_form_commune_code")
 PGE = answer("utter_faq_pge")
 THANKS = answer("utter_thank")
+# Thanks for an FAQ answer bring the barometer's question, once a week per conversation (tests/stack/test_barometer_stack.py).
+BAROMETER = answer("utter_barometer_ask_activity")
 
 
 def broadcast_texts(fake, chat: str) -> list[str]:
@@ -43,14 +45,14 @@ async def test_subscribe_receive_reply_and_stop_on_every_channel(stack, fake_tel
     assert await telegram.say("Givry") == "Merci : vous recevrez aussi les annonces qui concernent Givry."
     # After the form, the artisan's next two messages get exactly their answers.
     assert await telegram.answers_to("c'est quoi le PGE ?") == [PGE]
-    assert await telegram.answers_to("merci") == [THANKS]
+    assert await telegram.answers_to("merci") == [THANKS, BAROMETER]
 
     whatsapp = WhatsAppArtisan(session, stack, fake_whatsapp, db)
     assert await whatsapp.say("abonnez-moi aux nouvelles mesures") == answer("utter_offer_subscription")
     assert await whatsapp.say("oui") == f"{SUBSCRIBED_EVERYTHING}\n{ASKS_COMMUNE}"
     assert await whatsapp.press("Passer") == answer("utter_news_commune_skipped")
     assert await whatsapp.answers_to("c'est quoi le PGE ?") == [PGE]
-    assert await whatsapp.answers_to("merci") == [THANKS]
+    assert await whatsapp.answers_to("merci") == [THANKS, BAROMETER]
 
     web = f"news-{uuid.uuid4().hex[:8]}"
     await chat(session, stack, web, "je veux recevoir les infos")
@@ -134,7 +136,7 @@ async def test_a_conversation_is_answered_during_a_broadcast_which_then_stops(st
         artisan = TelegramArtisan(session, stack, fake_telegram, db)
         asked = time.monotonic()
         assert await artisan.answers_to("c'est quoi le PGE ?") == [PGE]
-        assert await artisan.answers_to("merci") == [THANKS]
+        assert await artisan.answers_to("merci") == [THANKS, BAROMETER]
         answered_in = time.monotonic() - asked
         during = await newsroom.progress(news_id)
         assert during["status"] == "sending" and during["waiting"] > 100, f"answered in {answered_in:.1f} s, mid-broadcast"
