@@ -24,7 +24,8 @@ from dataclasses import dataclass
 __all__ = ["THRESHOLD", "Cell", "Sum", "format_count", "protect"]
 
 THRESHOLD = 5
-_PRIME = 2**61 - 1  # the field of the rank computation: exact for the small systems of a report
+_PRIME = 2**61 - 1
+_ROUNDS = 50  # of narrowing the hidden cells' bounds: enough for the sums of a report  # the field of the rank computation: exact for the small systems of a report
 
 
 def format_count(value: int) -> str:
@@ -175,34 +176,51 @@ def _revealed(
     hidden as a last resort, or a "masqué" cell, gives nobody away: only the cells they protect count.)"""
     if not any(not secondary for secondary in hidden.values()):
         return None
-    # Within one sum, by bounds: total - parts = 0, each term within what the reader knows of it.
-    for total, parts in equations:
-        terms = [(total, 1)] + [(p, -1) for p in parts]
-        if not any(key in hidden for key, _ in terms):
-            continue
-        bounds = [_bounds(key, counts, hidden, counts_artisans) for key, _ in terms]
-        low = sum(sign * (lo if sign > 0 else hi) for (_, sign), (lo, hi) in zip(terms, bounds))
-        high = sum(sign * (hi if sign > 0 else lo) for (_, sign), (lo, hi) in zip(terms, bounds))
-        for (key, sign), (lo, hi) in zip(terms, bounds):
-            if key not in hidden or hidden[key]:
-                continue
-            # sign * x = -(the others), whose range is [low - sign*x's own, high - ...].
-            others_low = low - (sign * lo if sign > 0 else sign * hi)
-            others_high = high - (sign * hi if sign > 0 else sign * lo)
-            if sign > 0:
-                x_low, x_high = -others_high, -others_low
-            else:
-                x_low, x_high = others_low, others_high
-            # One value left: given back. None left: the reader's premises are wrong (a zero hidden as a last
-            # resort), which tells them nothing.
-            if max(lo, x_low) == min(hi, x_high):
-                return key
-    # Across every sum at once: a hidden cell that is a linear combination of what is shown.
-    return _determined(equations, hidden)
+    # Across every sum at once: a hidden cell that is a linear combination of what is shown. A "masqué" one
+    # worked out is as good as shown for what follows.
+    determined = _determined(equations, hidden)
+    for key in determined:
+        if not hidden[key]:
+            return key
+    # By bounds: each sum narrows what its hidden cells can hold, from what the others can, until nothing moves.
+    known = {key: _bounds(key, counts, hidden, counts_artisans) for key in hidden}
+    known.update({key: (counts[key][0],) * 2 for key in determined})
+    involved = [
+        [(key, sign) for key, sign in [(total, 1)] + [(p, -1) for p in parts]]
+        for total, parts in equations
+        if any(key in hidden for key in (total, *parts))
+    ]
+    for _ in range(_ROUNDS):
+        moved = False
+        for terms in involved:
+            for j, (key, sign) in enumerate(terms):
+                if key not in hidden:
+                    continue
+                # sign * x = -(the others' signed sum), whose range follows from their bounds.
+                low = high = 0.0
+                for i, (other, other_sign) in enumerate(terms):
+                    if i == j:
+                        continue
+                    lo, hi = known[other] if other in known else (counts[other][0],) * 2
+                    low += lo if other_sign > 0 else -hi
+                    high += hi if other_sign > 0 else -lo
+                x_low, x_high = (-high, -low) if sign > 0 else (low, high)
+                lo, hi = known[key]
+                narrowed = (max(lo, x_low), min(hi, x_high))
+                if narrowed[0] > narrowed[1]:
+                    # The reader's premises are wrong (a zero hidden as a last resort): it tells them nothing.
+                    return None
+                if narrowed != (lo, hi):
+                    known[key], moved = narrowed, True
+                    if narrowed[0] == narrowed[1] and not hidden[key]:
+                        return key
+        if not moved:
+            break
+    return None
 
 
-def _determined(equations: list[tuple[Hashable, list[Hashable]]], hidden: dict[Hashable, bool]) -> Hashable | None:
-    """A "< 5" cell the sums fix on their own (its unit vector in their row space), or None: Gauss-Jordan
+def _determined(equations: list[tuple[Hashable, list[Hashable]]], hidden: dict[Hashable, bool]) -> list[Hashable]:
+    """The hidden cells the sums fix on their own (their unit vector in the sums' row space): Gauss-Jordan
     elimination over the hidden cells, modulo a large prime."""
     columns = {key: n for n, key in enumerate(sorted(hidden, key=repr))}
     rows: list[dict[int, int]] = []
@@ -236,7 +254,4 @@ def _determined(equations: list[tuple[Hashable, list[Hashable]]], hidden: dict[H
                 pivots[other_column] = {c: v for c, v in other.items() if v}
         pivots[column] = row
     keys = {n: key for key, n in columns.items()}
-    for column, row in sorted(pivots.items()):
-        if len(row) == 1 and not hidden[keys[column]]:
-            return keys[column]
-    return None
+    return [keys[column] for column, row in sorted(pivots.items()) if len(row) == 1]
