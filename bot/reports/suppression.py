@@ -103,6 +103,21 @@ def protect(
         for key in (total, *parts):
             by_key.setdefault(key, []).append(index)
 
+    # First the obvious, cheaply: a sum with one hidden cell gives it back.
+    changed = True
+    while changed:
+        changed = False
+        for index, (total, parts) in enumerate(equations):
+            alone = [key for key in (total, *parts) if key in hidden]
+            if len(alone) == 1 and not hidden[alone[0]]:
+                shown = [
+                    (key == total, counts[key][0], counts[key][1], repr(key), key)
+                    for key in (total, *parts)
+                    if key not in hidden and counts[key][0] > 0
+                ]
+                if shown:
+                    hidden[min(shown)[-1]] = True
+                    changed = True
     while True:
         revealed = _revealed(counts, equations, hidden, counts_artisans)
         if not revealed:
@@ -208,8 +223,8 @@ def _revealed(
                 lo, hi = known[key]
                 narrowed = (max(lo, x_low), min(hi, x_high))
                 if narrowed[0] > narrowed[1]:
-                    # The reader's premises are wrong (a zero hidden as a last resort): it tells them nothing.
-                    return None
+                    # The reader's premises are wrong here (a zero hidden as a last resort): nothing to learn.
+                    continue
                 if narrowed != (lo, hi):
                     known[key], moved = narrowed, True
                     if narrowed[0] == narrowed[1] and not hidden[key]:
