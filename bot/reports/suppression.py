@@ -6,10 +6,13 @@ back ("masqué").
 communes, the department's sum of its EPCIs) and decides what is hidden:
 
 - primary suppression: a cell counting 1 to 4 artisans is hidden; 0 is shown as 0 (nobody is behind it);
-- secondary suppression: as long as some hidden cell can still be worked out, another cell of one of its sums
-  is hidden too, the smallest first. "Worked out" is checked two ways: by linear algebra over every sum at
-  once (a hidden cell that is a combination of what is shown), and by bounds within each sum (a reader knows
-  a "< 5" cell of artisans is 1 to 4, and a "masqué" one at least 5).
+- secondary suppression: as long as a "< 5" cell can still be worked out, another cell of one of its sums is
+  hidden too ("masqué"), the smallest shown one first, a part before a total. "Worked out" is checked two
+  ways: by linear algebra over every sum at once (the cell is a combination of what is shown), and by bounds
+  narrowed sum after sum until nothing moves (a reader knows a "< 5" cell is at least 1, and 1 to 4 when it
+  counts artisans; a "masqué" one at least 5; and a "masqué" cell the sums fix is as good as shown). Bounds are
+  narrowed along the sums given, not along every combination of them: give every sum a reader can see (a
+  table's grand total both as its rows' and as its columns').
 
 Cells are protected together when they appear together anywhere: a report protects a whole hierarchy (the
 department, its EPCIs, their communes) at once, then shows its part of it.
