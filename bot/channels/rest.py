@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import appkeys
-from bot.channels.text import clean_text
+from bot.channels.text import clean_text, stored_as_sent
 from bot.errors import BadMessage
 from bot.storage import Direction, Message, MessageStatus
 from bot.storage.message_log import Inbound
@@ -27,17 +27,23 @@ HISTORY_LIMIT = 200
 REST_KEYS = ("buttons", "image", "attachment", "custom")
 
 
-def _sender(value: Any) -> str:
+def sender_of(value: Any) -> str:
+    """The web chat's conversation id as sent, or a 400 that says why (an id changed on storage is another's)."""
     if not isinstance(value, str) or not value.strip():
         raise BadMessage(400, "Le champ « sender » (identifiant de la conversation) est obligatoire.")
     if len(value) > MAX_ID_CHARS:
         raise BadMessage(400, f"Le champ « sender » ne doit pas dépasser {MAX_ID_CHARS} caractères.")
-    return clean_text(value.strip())
+    if not stored_as_sent(value):
+        raise BadMessage(
+            400,
+            "Le champ « sender » ne doit contenir que des caractères imprimables, sans espace au début ni à la fin.",
+        )
+    return value
 
 
 def parse_inbound(body: dict[str, Any]) -> Inbound:
     """The web chat's request as an `Inbound` message; unknown fields are ignored."""
-    sender = _sender(body.get("sender"))
+    sender = sender_of(body.get("sender"))
     text = body.get("message")
     if not isinstance(text, str):
         raise BadMessage(400, "Le champ « message » doit être un texte.")
@@ -49,11 +55,14 @@ def parse_inbound(body: dict[str, Any]) -> Inbound:
         not isinstance(message_id, str) or not message_id.strip() or len(message_id) > MAX_ID_CHARS
     ):
         raise BadMessage(400, f"Le champ « message_id » doit être un texte de 1 à {MAX_ID_CHARS} caractères.")
+    if message_id is not None and not stored_as_sent(message_id):
+        # Changed on storage, it would be another message's id: that message's replies would come back.
+        raise BadMessage(400, "Le champ « message_id » ne doit contenir que des caractères imprimables.")
     return Inbound(
         channel=CHANNEL,
         external_id=sender,
         text=text,
-        platform_message_id=f"{sender}:{clean_text(message_id)}" if message_id else None,
+        platform_message_id=f"{sender}:{message_id}" if message_id else None,
     )
 
 
@@ -102,7 +111,7 @@ async def history(request: web.Request) -> web.Response:
     With `after=<message id>`, only the messages after it: the open page asks every few seconds, so an
     adviser's answer reaches an artisan who is not writing. What it returns counts as sent.
     """
-    sender = _sender(request.query.get("sender"))
+    sender = sender_of(request.query.get("sender"))
     after = _after(request.query.get("after"))
     log = request.app[appkeys.MESSAGE_LOG]
     conversation = await log.find_conversation(CHANNEL, sender)

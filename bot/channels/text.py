@@ -11,6 +11,16 @@ def clean_text(value: str) -> str:
     return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
+def stored_as_sent(identifier: str) -> bool:
+    """Whether an id can be stored exactly as sent: printable characters only, nothing around them.
+
+    `clean_text` would change it (a NUL dropped, a lone surrogate replaced), and so would stripping: two
+    senders would then share one conversation. `isprintable` refuses control and format characters,
+    surrogates, unassigned code points and every space but the ASCII one.
+    """
+    return identifier.isprintable() and identifier == identifier.strip()
+
+
 def split_text(text: str, limit: int, fitting: Callable[[str, int], int] | None = None) -> list[str]:
     """`text` in parts that fit `limit`, cut between paragraphs, else lines, else words.
 

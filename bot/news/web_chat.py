@@ -8,6 +8,7 @@ from datetime import datetime
 from aiohttp import web
 
 from bot import appkeys
+from bot.channels.rest import sender_of
 from bot.errors import BadMessage
 from bot.news.wording import SOURCE_LABELS
 from bot.shared.french import french_date
@@ -26,6 +27,7 @@ async def news_since(request: web.Request) -> web.Response:
         raise BadMessage(400, "Le paramètre « since » doit dire son fuseau (par exemple 2020-11-30T09:00:00Z).")
     items = await request.app[appkeys.NEWS].published_since(since, MAX_SHOWN)
     sender = request.query.get("sender", "")
+    sender = sender_of(sender) if sender else ""
     conversation = await request.app[appkeys.MESSAGE_LOG].find_conversation("rest", sender) if sender else None
     if conversation is not None and items:
         sent = await request.app[appkeys.NEWS].sent_to(conversation.id)

@@ -37,6 +37,7 @@ TITLE_TOO_LONG = f"Le titre ne doit pas dépasser {TITLE_MAX} caractères."
 NO_ANSWER = "Écrivez la réponse que l’assistant donnera à cette question."
 ANSWER_TOO_LONG = f"La réponse ne doit pas dépasser {ANSWER_MAX} caractères."
 TITLE_WITHOUT_LETTERS = "Le titre doit contenir des lettres ou des chiffres."
+TITLE_WITH_MARKUP = "Le titre ne peut pas contenir les signes < et > : écrivez le sujet de la question en toutes lettres."
 INTENT_EXISTS = "L’intention « {} » existe déjà : choisissez-la dans la liste ou changez le titre."
 
 
@@ -79,6 +80,9 @@ class AdminIntents:
             raise RetrainRefused(400, NO_TITLE)
         if len(title) > TITLE_MAX:
             raise RetrainRefused(400, TITLE_TOO_LONG)
+        # The pages escape it, so a tag is shown as typed, in the page's title and on the FAQ answers' list.
+        if "<" in title or ">" in title:
+            raise RetrainRefused(400, TITLE_WITH_MARKUP)
         if not answer:
             raise RetrainRefused(400, NO_ANSWER)
         if len(answer) > ANSWER_MAX:

@@ -21,6 +21,12 @@ def rasa_executable(settings: Settings) -> Path:
     return rasa
 
 
+def rasa_python(settings: Settings) -> Path:
+    """The engine environment's interpreter, for our launchers in engine/ (engine/rasa_server.py)."""
+    rasa_executable(settings)
+    return settings.rasa_venv / "bin" / "python"
+
+
 def engine_environment(settings: Settings) -> dict[str, str]:
     """The environment Rasa and the action server run with: our modules importable, no telemetry."""
     env = dict(os.environ)

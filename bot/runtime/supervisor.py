@@ -22,7 +22,7 @@ import aiohttp
 from sqlalchemy.engine import make_url
 
 from bot.runtime.processes import die_with_parent, signal_group
-from bot.runtime.rasa_env import engine_environment, rasa_executable
+from bot.runtime.rasa_env import engine_environment, rasa_executable, rasa_python
 from bot.settings import ROOT, Settings
 
 logger = logging.getLogger("crisisbot.supervisor")
@@ -113,9 +113,10 @@ def build_children(settings: Settings, model: Path) -> list[Child]:
         Child(
             "rasa",
             [
-                rasa, "run",
-                # One argument: a token may start with "-", which would read as an option.
-                "--enable-api", f"--auth-token={settings.engine_token}",
+                # The launcher adds the token from CRISISBOT_ENGINE_TOKEN in-process: on the command line,
+                # any local user would read it in `ps`.
+                str(rasa_python(settings)), "-m", "engine.rasa_server", "run",
+                "--enable-api",
                 "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
                 "--model", str(model),
                 "--endpoints", f"{project}/endpoints.yml",

@@ -34,6 +34,7 @@ from bot.staff.labels import (
     status_label,
 )
 from bot.staff.middleware import current_staff, require_role
+from bot.staff.proxy import from_own_origin
 from bot.staff.sessions import SESSION_COOKIE
 from bot.staff.views import render, see_other
 from bot.storage.models import StaffRole
@@ -50,6 +51,7 @@ SESSION_CHECK_SECONDS = 60.0
 
 UNKNOWN_CONVERSATION = "Cette conversation est inconnue."
 NOT_A_WEBSOCKET = "Cette adresse sert au direct de la console : ouvrez /staff/console."
+FOREIGN_ORIGIN = "Le direct de la console ne s'ouvre que depuis la console elle-même : ouvrez /staff/console."
 SESSION_ENDED = 4401  # websocket close code: the page shows "reconnectez-vous"
 
 # The audit's steps, as the console reads them.
@@ -282,6 +284,10 @@ async def live_feed(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS)
     if not ws.can_prepare(request).ok:
         return json_error(400, NOT_A_WEBSOCKET)
+    # A browser sends the session cookie with a websocket opened by any page (no CORS, no SameSite across
+    # ports): only the Origin says the console's own page opened it.
+    if not from_own_origin(request):
+        return json_error(403, FOREIGN_ORIGIN)
     await ws.prepare(request)
     token = request.cookies.get(SESSION_COOKIE, "")
     sessions = request.app[appkeys.STAFF_SESSIONS]

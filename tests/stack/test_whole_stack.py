@@ -117,6 +117,25 @@ async def test_a_crashed_action_server_is_restarted_and_health_says_so(stack: St
     assert "actions exited with code -9; restarting it" in stack.log()[len(log_before):]
 
 
+async def test_the_engine_token_is_on_no_command_line_and_rasa_still_requires_it(stack: Stack) -> None:
+    """Any local user reads command lines in `ps`: Rasa takes the token from its environment (engine/rasa_server.py)."""
+    token = stack.settings.engine_token.encode()
+    command_lines = {}
+    for pid in stack.group_pids():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command_lines[pid] = f.read()
+        except FileNotFoundError:
+            continue
+    assert any(b"engine.rasa_server" in line for line in command_lines.values())
+    assert [pid for pid, line in command_lines.items() if token in line] == []
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{stack.settings.rasa_url}/status") as response:
+            assert response.status == 401
+        async with session.get(f"{stack.settings.rasa_url}/status", params={"token": stack.settings.engine_token}) as response:
+            assert response.status == 200
+
+
 def test_rasa_and_the_action_server_yield_the_cpu_to_the_gateway(stack: Stack) -> None:
     """When Rasa is saturated, the gateway must still answer webhooks at once: the engine runs at nice 5."""
     niceness = {}
@@ -132,6 +151,6 @@ def test_rasa_and_the_action_server_yield_the_cpu_to_the_gateway(stack: Stack) -
             niceness["gateway"] = nice
         elif b"actions" in argv and b"run" in argv:
             niceness["actions"] = nice
-        elif b"run" in argv and any(a.startswith(b"--auth-token=") for a in argv):
+        elif b"engine.rasa_server" in argv:
             niceness["rasa"] = nice
     assert niceness == {"gateway": 0, "actions": 5, "rasa": 5}

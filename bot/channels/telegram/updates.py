@@ -72,9 +72,14 @@ def _person(message: Message) -> dict[str, Any]:
     return {"first_name": user.first_name} if user and user.first_name else {}
 
 
+def _is_chat_id(value: Any) -> bool:
+    """Telegram's chat ids are integers; python-telegram-bot keeps whatever the JSON held (a string "x\\u0000y")."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def message_inbound(update_id: int, message: Message, *, edited: bool = False) -> Inbound | None:
     """A private message (or its edit) as an Inbound; None for what is not the artisan's (service messages)."""
-    if message.chat.type != ChatType.PRIVATE:
+    if message.chat.type != ChatType.PRIVATE or not _is_chat_id(message.chat.id):
         return None
     person = _person(message)
     written = clean_text(message.text or message.caption or "").strip()
@@ -107,6 +112,8 @@ async def button_inbound(update: Update, log: MessageLog) -> Inbound | None:
         chat_id = query.message.chat.id
     else:
         chat_id = query.from_user.id  # a private chat's id is the user's
+    if not _is_chat_id(chat_id):
+        return None
     person = {"first_name": query.from_user.first_name} if query.from_user.first_name else {}
     base = {"channel": CHANNEL, "external_id": str(chat_id), "platform_message_id": f"u{update.update_id}"}
     button = None

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import appkeys
-from bot.channels.text import clean_text
+from bot.channels.text import clean_text, stored_as_sent
 from bot.channels.whatsapp.graph import RECIPIENT_GONE, WINDOW_CLOSED, dict_of, list_of, text_of
 from bot.channels.whatsapp.layout import MAX_LIST_ROWS, PHONE_BUTTON_PREFIX, PHONE_BUTTON_TITLE
 from bot.errors import BadMessage
@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 CHANNEL = "whatsapp"
 BUTTON_ID = re.compile(r"b:(\d{1,18}):(\d{1,3})")
 MENU_NUMBER = re.compile(r"\s*(\d{1,3})\s*")
+# A wa_id is the sender's phone number in digits; anything else would be changed on storage (text_of cleans it).
+WA_ID = re.compile(r"[0-9]{1,20}")
 # What the message log's columns hold (a wa_id or a wamid is far shorter).
 MAX_ID_CHARS = 128
 
@@ -135,8 +137,11 @@ async def _resolve_reply(log: MessageLog, conversation_id: str | None, reply_id:
 
 async def to_inbound(app: web.Application, value: dict[str, Any], message: dict[str, Any]) -> Inbound | None:
     """One webhook message as an `Inbound`, its buttons and numbered-menu answers mapped back; None if unusable."""
-    wa_id, wamid = text_of(message.get("from")), text_of(message.get("id"))
-    if not wa_id or not wamid or len(wa_id) > MAX_ID_CHARS or len(wamid) > MAX_ID_CHARS:
+    wa_id, wamid = message.get("from"), message.get("id")
+    if (
+        not isinstance(wa_id, str) or not WA_ID.fullmatch(wa_id)
+        or not isinstance(wamid, str) or not wamid or len(wamid) > MAX_ID_CHARS or not stored_as_sent(wamid)
+    ):
         logger.warning("WhatsApp: a message without a usable sender or id was ignored")
         return None
     message_type = message.get("type") if isinstance(message.get("type"), str) else "unknown"

@@ -44,6 +44,13 @@ BAD_REQUESTS = [
     pytest.param({"sender": 7, "message": "PGE"}, 400, "sender", id="sender is a number"),
     pytest.param({"sender": "  ", "message": "PGE"}, 400, "sender", id="blank sender"),
     pytest.param({"sender": "s" * 129, "message": "PGE"}, 400, "128", id="sender too long"),
+    # Each would be stored as another id ("xy", "x\ufffd", "x"), sharing that sender's conversation.
+    pytest.param({"sender": "x\u0000y", "message": "PGE"}, 400, "imprimables", id="sender with a NUL"),
+    pytest.param({"sender": "x\ud800", "message": "PGE"}, 400, "imprimables", id="sender with a lone surrogate"),
+    pytest.param({"sender": "x\u200b", "message": "PGE"}, 400, "imprimables", id="sender with a zero-width space"),
+    pytest.param({"sender": "x\n", "message": "PGE"}, 400, "imprimables", id="sender with a newline"),
+    pytest.param({"sender": " x", "message": "PGE"}, 400, "imprimables", id="sender with a space around"),
+    pytest.param({"sender": "a", "message": "PGE", "message_id": "m\u0000"}, 400, "message_id", id="message_id with a NUL"),
     pytest.param({"sender": "a", "message": "PGE", "message_id": 5}, 400, "message_id", id="message_id not text"),
     pytest.param(["sender", "message"], 400, "objet JSON", id="a list, not an object"),
     pytest.param("PGE", 400, "objet JSON", id="a string, not an object"),
@@ -94,6 +101,14 @@ async def test_history_of_an_unknown_sender_is_empty_and_needs_a_sender(client) 
     assert response.status == 200 and await response.json() == {"messages": []}
     response = await client.get("/webhooks/rest/history")
     assert response.status == 400
+
+
+# A lone surrogate cannot come in a query string: its UTF-8 bytes are invalid and arrive as U+FFFD.
+@pytest.mark.parametrize("sender", ["x\u0000y", "x\u0085", "x\u00a0"])
+async def test_history_and_news_refuse_a_sender_that_would_be_another_id(client, sender) -> None:
+    for path in ("/webhooks/rest/history", "/webhooks/rest/news"):
+        response = await client.get(path, params={"sender": sender, "since": "2020-11-30T09:00:00Z"})
+        assert response.status == 400 and "imprimables" in (await response.json())["error"], path
 
 
 async def test_the_web_chat_page_is_served_in_french(client) -> None:

@@ -140,6 +140,19 @@ async def test_an_update_this_library_cannot_parse_is_acknowledged_so_telegram_d
     assert await stored_count(client) == 0
 
 
+@pytest.mark.parametrize("chat_id", ["x\u0000y", "x\ud800", "424242", 4.2, True])
+async def test_a_chat_id_that_is_not_an_integer_is_acknowledged_and_stored_nowhere(client, chat_id) -> None:
+    """python-telegram-bot keeps the JSON's value: "x\\u0000y" would have been stored as another chat's id."""
+    for update in (text_update(7, CHAT, "Bonjour"), callback_update(8, CHAT, "b:1:0")):
+        shown = update.get("message") or update["callback_query"]["message"]
+        shown["chat"]["id"] = chat_id
+        if "callback_query" in update:
+            update["callback_query"]["from"]["id"] = chat_id
+        response = await post(client, update)
+        assert response.status == 200
+    assert await stored_count(client) == 0
+
+
 async def test_a_message_is_stored_once_even_when_telegram_delivers_it_twice(client) -> None:
     update = text_update(10, CHAT, "Bonjour, j'ai une question sur le PGE", first_name="Marie")
     message = await the_only_inbound(client, update)

@@ -279,6 +279,25 @@ async def test_a_text_keeps_the_sender_and_the_profile_name_for_staff(client, fa
     assert row.payload["profile_name"] == "Marie Dupont" and "kind" not in row.payload
 
 
+@pytest.mark.parametrize(
+    "wa_id, wamid",
+    [
+        ("3361234567\u0000", "wamid.nul"),  # would be stored as "3361234567", another artisan's
+        ("33612345678\ud800", "wamid.surrogate"),
+        ("+33612345678", "wamid.plus"),
+        ("٣٣٦١٢٣٤٥٦٧٨", "wamid.arabic-digits"),
+        (33612345678, "wamid.number"),
+        (ARTISAN, "wamid.x\u0000"),  # would be stored as "wamid.x", another message's id
+    ],
+)
+async def test_a_sender_or_message_id_that_would_be_stored_changed_is_ignored(client, fake, wa_id, wamid) -> None:
+    body = text_message(ARTISAN, "Bonjour", wamid="wamid.placeholder")
+    message = body["entry"][0]["changes"][0]["value"]["messages"][0]
+    message["from"], message["id"] = wa_id, wamid
+    assert (await post(client, fake, body)).status == 200
+    assert await all_messages(client) == []
+
+
 async def test_a_message_to_another_number_of_the_business_account_is_ignored(client, fake, caplog) -> None:
     # The account also holds another service's number: its artisans are not the chamber's, and a reply would
     # come from the chamber's number. Meta gets its 200 (or it would redeliver), nothing is stored or sent.

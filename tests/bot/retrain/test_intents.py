@@ -39,6 +39,7 @@ async def test_a_new_intent_is_refused_when_empty_or_already_there(world: World)
         ("", "une réponse", "titre"),
         ("Un titre", "   ", "réponse"),
         ("?!", "une réponse", "lettres"),
+        ('Aide <script src="x.js"></script>', "une réponse", "< et >"),  # shown as typed on every page
         ("PGE", "une réponse", "existe déjà"),  # faq_pge is in domain.yml
     ]:
         with pytest.raises(RetrainRefused, match=message):

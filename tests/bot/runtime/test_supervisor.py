@@ -94,14 +94,41 @@ async def test_a_child_that_cannot_start_fails_the_run(tmp_path) -> None:
     assert await asyncio.wait_for(supervisor.run(), 30) == 1
 
 
-def test_a_token_starting_with_a_dash_reaches_rasa_as_the_tokens_value(tmp_path) -> None:
-    """secrets.token_urlsafe starts with "-" once in 64 runs: Rasa must not read it as an option."""
+def test_the_engine_token_reaches_rasa_through_its_environment_not_its_command_line(tmp_path) -> None:
+    """Any local user reads a command line in `ps`; engine/rasa_server.py adds the token inside Rasa's process."""
     from dataclasses import replace
 
     from bot.runtime.supervisor import build_children
     from bot.settings import Settings
 
     settings = replace(Settings(), engine_token="-starts-with-a-dash")
-    rasa = next(child for child in build_children(settings, tmp_path / "model.tar.gz") if child.name == "rasa")
-    assert "--auth-token=-starts-with-a-dash" in rasa.argv
-    assert "-starts-with-a-dash" not in rasa.argv
+    children = build_children(settings, tmp_path / "model.tar.gz")
+    assert not [child.name for child in children if any("starts-with-a-dash" in arg for arg in child.argv)]
+    rasa = next(child for child in children if child.name == "rasa")
+    assert rasa.argv[1:4] == ["-m", "engine.rasa_server", "run"]
+    assert rasa.env["CRISISBOT_ENGINE_TOKEN"] == "-starts-with-a-dash"
+
+
+def test_the_launcher_gives_rasa_the_token_as_one_argument_even_when_it_starts_with_a_dash(monkeypatch) -> None:
+    """secrets.token_urlsafe starts with "-" once in 64 runs: Rasa must not read it as an option."""
+    import types
+
+    from engine import rasa_server
+
+    seen: list[list[str]] = []
+    fake = types.ModuleType("rasa.__main__")
+    fake.main = lambda: seen.append(list(sys.argv))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "rasa", types.ModuleType("rasa"))
+    monkeypatch.setitem(sys.modules, "rasa.__main__", fake)
+    monkeypatch.setenv("CRISISBOT_ENGINE_TOKEN", "-starts-with-a-dash")
+    monkeypatch.setattr(sys, "argv", ["engine/rasa_server.py", "run", "--enable-api"])
+    rasa_server.main()
+    assert seen == [["rasa", "run", "--enable-api", "--auth-token=-starts-with-a-dash"]]
+
+
+def test_the_launcher_refuses_to_start_rasa_without_a_token(monkeypatch) -> None:
+    from engine import rasa_server
+
+    monkeypatch.delenv("CRISISBOT_ENGINE_TOKEN", raising=False)
+    with pytest.raises(SystemExit, match="CRISISBOT_ENGINE_TOKEN is missing"):
+        rasa_server.main()

@@ -238,11 +238,41 @@ async def test_an_unknown_conversation_is_404_in_french(me) -> None:
 # --- Live ----------------------------------------------------------------------------------------------------
 
 
+def own_origin(client) -> str:
+    """The Origin a browser sends from the console's own page."""
+    return str(client.make_url("/").origin())
+
+
+def logged_in_cookie(browser) -> str:
+    return "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        None,
+        "null",
+        "http://127.0.0.1:1",  # another port of the same host: the attack found
+        "http://evil.example",
+        "https://{host}",  # the same host and port but another scheme
+    ],
+)
+async def test_the_websocket_refuses_a_page_from_another_origin_before_upgrading(client, browser, agent, origin) -> None:
+    await browser.login(agent.email)
+    headers = {"Cookie": logged_in_cookie(browser)}
+    if origin is not None:
+        headers["Origin"] = origin.format(host=client.make_url("/").authority)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await client.ws_connect("/staff/console/ws", headers=headers)
+    assert refused.value.status == 403
+    assert client.app[appkeys.LIVE].subscribers == 0
+
+
 async def test_the_websocket_tells_a_console_when_a_conversation_starts_waiting(client, browser, agent, seed) -> None:
     await browser.login(agent.email)
     conversation_id = await seed.conversation("un humain svp")
     cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
-    async with client.ws_connect("/staff/console/ws", headers={"Cookie": cookie}) as ws:
+    async with client.ws_connect("/staff/console/ws", headers={"Cookie": cookie}, origin=own_origin(client)) as ws:
         for _ in range(50):  # the handler subscribes just after the handshake
             if client.app[appkeys.LIVE].subscribers:
                 break
@@ -260,7 +290,7 @@ async def test_the_websocket_tells_a_console_when_a_conversation_starts_waiting(
 async def test_a_stopping_gateway_sends_consoles_away_at_once(client, browser, agent) -> None:
     await browser.login(agent.email)
     cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
-    async with client.ws_connect("/staff/console/ws", headers={"Cookie": cookie}) as ws:
+    async with client.ws_connect("/staff/console/ws", headers={"Cookie": cookie}, origin=own_origin(client)) as ws:
         for _ in range(50):
             if client.app[appkeys.LIVE].subscribers:
                 break

@@ -8,7 +8,7 @@ from aiohttp.test_utils import make_mocked_request
 from bot import appkeys
 from bot.errors import ConfigurationError
 from bot.settings import Settings
-from bot.staff.proxy import client_ip, is_https
+from bot.staff.proxy import client_ip, from_own_origin, is_https
 
 
 def request(trust_proxy: bool, headers: dict[str, str], scheme: str = "http"):
@@ -45,6 +45,24 @@ def test_forwarded_headers_are_believed_only_behind_a_trusted_proxy() -> None:
 
 def test_a_direct_https_connection_is_https_either_way() -> None:
     assert is_https(request(False, {}, scheme="https"))
+
+
+@pytest.mark.parametrize(
+    "trust_proxy, headers, own",
+    [
+        (False, {"Host": "127.0.0.1:8080", "Origin": "http://127.0.0.1:8080"}, True),
+        (False, {"Host": "127.0.0.1:8080", "Origin": "http://127.0.0.1:8081"}, False),
+        (False, {"Host": "127.0.0.1:8080", "Origin": "https://127.0.0.1:8080"}, False),
+        (False, {"Host": "127.0.0.1:8080"}, False),
+        (False, {"Host": "127.0.0.1:8080", "Origin": "null"}, False),
+        (True, {"Host": "bot.cma.fr", "Origin": "https://BOT.cma.fr", "X-Forwarded-Proto": "https"}, True),
+        (True, {"Host": "bot.cma.fr", "Origin": "https://bot.cma.fr:443", "X-Forwarded-Proto": "https"}, True),
+        (True, {"Host": "bot.cma.fr", "Origin": "http://bot.cma.fr", "X-Forwarded-Proto": "https"}, False),
+        (False, {"Host": "bot.cma.fr", "Origin": "https://bot.cma.fr", "X-Forwarded-Proto": "https"}, False),
+    ],
+)
+def test_the_own_origin_is_the_scheme_as_believed_with_the_requests_host(trust_proxy, headers, own) -> None:
+    assert from_own_origin(request(trust_proxy, headers)) is own
 
 
 async def test_without_trust_proxy_a_forwarded_address_does_not_dodge_the_limit(client, new_browser, agent) -> None:

@@ -123,3 +123,19 @@ async def test_a_change_without_the_csrf_token_is_refused(browser, admin, client
 async def test_anonymous_visitors_are_sent_to_the_login(browser) -> None:
     response = await browser.get("/staff/answers")
     assert response.status == 303 and response.headers["Location"].startswith("/staff/login")
+
+
+async def test_a_title_is_escaped_once_in_the_page_title_and_the_list(browser, admin, client) -> None:
+    """An intent created before titles refused < and > keeps its title: shown as text, never as markup."""
+    from bot.storage import create_sessionmaker
+    from bot.storage.models import AdminIntent
+
+    async with create_sessionmaker(client.app[appkeys.DATABASE])() as session:
+        session.add(AdminIntent(name="faq_vieux_titre", title='Aide <b>"loyers"</b>', account_id=admin.id))
+        await session.commit()
+    await logged_in(browser, admin.email)
+    listing = await (await browser.get("/staff/answers")).text()
+    page = await (await browser.get("/staff/answers/utter_faq_vieux_titre")).text()
+    escaped = "Aide &lt;b&gt;&#34;loyers&#34;&lt;/b&gt;"
+    assert escaped in listing and f"<title>{escaped} · Réponses de l’assistant · crisisbot</title>" in page
+    assert "&amp;" not in listing + page and "<b>" not in listing + page
