@@ -65,6 +65,15 @@ async def test_invalid_json_is_refused(client) -> None:
     assert await stored_messages(client) == 0
 
 
+@pytest.mark.parametrize("depth", [900, 1000, 100_000])
+async def test_json_nested_too_deep_is_refused_in_french(client, depth: int) -> None:
+    body = '{"sender": "a", "message": "PGE", "x": ' + "[" * depth + "]" * depth + "}"
+    response = await client.post(WEBHOOK, data=body.encode(), headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert "imbriqué" in (await response.json())["error"]
+    assert await stored_messages(client) == 0
+
+
 async def test_non_utf8_bytes_are_refused(client) -> None:
     body = '{"sender": "a", "message": "prêt"}'.encode("latin-1")
     response = await client.post(WEBHOOK, data=body, headers={"Content-Type": "application/json"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 import sqlite3
@@ -138,6 +139,17 @@ async def test_an_update_this_library_cannot_parse_is_acknowledged_so_telegram_d
     response = await post(client, {"update_id": 5, "message": {"message_id": 1, "chat": {"id": CHAT, "type": "private"}}})
     assert response.status == 200  # no "date": python-telegram-bot refuses it
     assert await stored_count(client) == 0
+
+
+@pytest.mark.parametrize("depth", [900, 1000, 100_000])
+async def test_an_update_nested_too_deep_is_acknowledged_with_a_warning_without_its_body(client, caplog, depth) -> None:
+    update = text_update(6, CHAT, "Bonjour, secret 0611223344")
+    raw = json.dumps(update)[:-1] + ', "x": ' + "[" * depth + "]" * depth + "}"
+    response = await client.post(WEBHOOK, data=raw.encode(), headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"})
+    assert response.status == 200  # else Telegram sends it again and holds the updates behind it
+    assert await stored_count(client) == 0
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING and r.name.startswith("bot.")]
+    assert "0611223344" not in caplog.text and "[[" not in caplog.text and not warning.exc_info
 
 
 async def test_a_message_is_stored_once_even_when_telegram_delivers_it_twice(client) -> None:
