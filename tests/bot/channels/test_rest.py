@@ -91,6 +91,13 @@ async def test_wrong_content_type_is_refused(client, content_type: str) -> None:
     assert await stored_messages(client) == 0
 
 
+@pytest.mark.parametrize("after", ["²", "١٢", "１２", "-1", "+1", " 1", "1.0", "9" * 19, "9223372036854775808"])
+async def test_history_after_anything_but_a_message_id_is_a_400_in_french(client, after: str) -> None:
+    response = await client.get("/webhooks/rest/history", params={"sender": "a", "after": after})
+    assert response.status == 400
+    assert "« after »" in (await response.json())["error"]
+
+
 async def test_a_huge_body_is_refused_without_a_crash(client) -> None:
     response = await client.post(WEBHOOK, json={"sender": "a", "message": "x" * 300_000})
     assert response.status == 413
