@@ -77,8 +77,11 @@ def message_inbound(update_id: int, message: Message, *, edited: bool = False) -
     if message.chat.type != ChatType.PRIVATE:
         return None
     person = _person(message)
-    written = clean_text(message.text or message.caption or "").strip()
     base = {"channel": CHANNEL, "external_id": str(message.chat.id), "platform_message_id": f"u{update_id}"}
+    if any(value is not None and not isinstance(value, str) for value in (message.text, message.caption)):
+        # python-telegram-bot keeps whatever JSON it is given: a number or an object is content we cannot read.
+        return Inbound(**base, text="", payload={"kind": "other", **person})
+    written = clean_text(message.text or message.caption or "").strip()
     if edited:
         return Inbound(**base, text=written, payload={"kind": "edited", **person})
     contact = message.contact

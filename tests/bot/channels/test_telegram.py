@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 import secrets
@@ -231,6 +232,31 @@ async def test_what_the_bot_cannot_read_is_stored_with_its_kind_and_answered(cli
     message = await the_only_inbound(client, update)
     assert (message.payload["kind"], message.text) == (kind, text)
     await fake.until(lambda: fake.texts_to(CHAT) == [replies.CANNOT_READ[kind]], timeout=10)
+
+
+def _with(update: dict, path: str, value) -> dict:
+    """The update with one field (a dotted path) set to what Telegram never sends there."""
+    *parents, last = path.split(".")
+    holder = update
+    for key in parents:
+        holder = holder[key]
+    holder[last] = value
+    return update
+
+
+@pytest.mark.parametrize("value", [5, 3.5, True, {"text": "Bonjour"}, ["Bonjour"]], ids=repr)
+@pytest.mark.parametrize(
+    "update, path",
+    [
+        pytest.param(text_update(90, CHAT, "Bonjour"), "message.text", id="text"),
+        pytest.param(edited_update(90, CHAT, "Bonjour"), "edited_message.text", id="edited text"),
+        pytest.param(photo_update(90, CHAT, caption="ma facture"), "message.caption", id="caption"),
+    ],
+)
+async def test_a_text_that_is_not_a_string_is_acknowledged_as_unsupported_content(client, fake, update, path, value) -> None:
+    message = await the_only_inbound(client, _with(copy.deepcopy(update), path, value))
+    assert (message.payload["kind"], message.text) == ("other", "")
+    await fake.until(lambda: fake.texts_to(CHAT) == [replies.CANNOT_READ["other"]], timeout=10)
 
 
 @pytest.mark.parametrize(
