@@ -21,8 +21,9 @@ COMMANDS = {
     "infos": "/latest_news",
     "stop_infos": "/unsubscribe_news",
 }
-# The callback data of our inline buttons: the stored message and the button's index.
-BUTTON_DATA = re.compile(r"b:(\d+):(\d+)")
+# The callback data of our inline buttons: the stored message and the button's index, bounded as WhatsApp's
+# reply ids are (bot.channels.whatsapp.inbound.BUTTON_ID) so that the id fits the database's 64-bit integers.
+BUTTON_DATA = re.compile(r"b:(\d{1,18}):(\d{1,3})")
 # What the artisan sent that the bot cannot read, as the kinds of replies.CANNOT_READ.
 ATTACHMENT_KINDS = (
     ("photo", "photo"),
@@ -113,7 +114,7 @@ async def button_inbound(update: Update, log: MessageLog) -> Inbound | None:
     person = {"first_name": query.from_user.first_name} if query.from_user.first_name else {}
     base = {"channel": CHANNEL, "external_id": str(chat_id), "platform_message_id": f"u{update.update_id}"}
     button = None
-    reference = BUTTON_DATA.fullmatch(query.data or "")
+    reference = BUTTON_DATA.fullmatch(query.data) if isinstance(query.data, str) else None
     if reference:
         conversation = await log.find_conversation(CHANNEL, str(chat_id))
         if conversation is not None:

@@ -213,6 +213,17 @@ async def test_a_stale_or_foreign_button_is_not_read_as_a_choice(client, fake) -
     await fake.until(lambda: fake.methods().count("answerCallbackQuery") == 3, timeout=5)
 
 
+@pytest.mark.parametrize("data", ["b:" + "9" * 23 + ":0", "b:1:" + "9" * 23, "b:" + "9" * 19 + ":0", "b:1:1000", 12345])
+async def test_a_button_id_beyond_the_databases_integers_is_a_stale_button(client, fake, data) -> None:
+    await the_only_inbound(client, text_update(44, CHAT, "/start"))
+    update = callback_update(45, CHAT, "b:1:0")
+    update["callback_query"]["data"] = data
+    response = await post(client, update)
+    assert response.status == 200
+    pressed = (await inbound(client))[-1]
+    assert (pressed.text, pressed.payload["kind"]) == ("", "other")
+
+
 async def test_the_artisans_shared_number_is_stored_in_e164(client) -> None:
     message = await the_only_inbound(client, contact_update(50, CHAT, "33612345678"))
     assert message.text == "+33612345678"
