@@ -14,6 +14,7 @@ CrisisbotError
       │                        whoever asked; bot.app answers it as `{"error": message}` (and
       │                        `"field"`, the body key at fault, when the refusal names one)
       ├── BadMessage           an inbound request's body (a webhook's, the web chat's, a JSON API's)
+      │    └── TooDeep         JSON nested deeper than any real body (MAX_JSON_DEPTH in bot.web.json_api)
       ├── RequestRefused       an artisan's callback or pledge, or its cancellation (bot.desk.artisan_requests)
       ├── HandoffError         a hand-off step an adviser cannot take now (bot.desk.handoff)
       ├── DeskError            a change to a callback or a pledge (bot.desk.request_desk)
@@ -117,6 +118,11 @@ class BadMessage(Refusal):
     def __init__(self, status: int, message: str, *, field: str | None = None) -> None:
         super().__init__(status, message)
         self.field = field
+
+
+class TooDeep(BadMessage):
+    """A JSON body nested deeper than any real one: refused before anything reads it (the web chat's 400), or
+    acknowledged and dropped by a platform's webhook (a refusal would make the platform send it again)."""
 
 
 class RequestRefused(Refusal):

@@ -9,6 +9,7 @@ An optional `message_id` makes a retry safe: the same id sent twice is answered 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +24,9 @@ from bot.web.json_api import read_json_object
 CHANNEL = "rest"
 MAX_ID_CHARS = 128
 HISTORY_LIMIT = 200
+# A message id as `after=`: ASCII digits only (str.isdigit() also takes "²", which int() refuses, and "١٢",
+# which it reads), and few enough of them to fit the database's 64-bit integers.
+MESSAGE_ID = re.compile(r"[0-9]{1,18}")
 # What a reply may carry besides its text, in Rasa's REST contract (nothing internal, such as an adviser's id).
 REST_KEYS = ("buttons", "image", "attachment", "custom")
 
@@ -146,7 +150,7 @@ async def history(request: web.Request) -> web.Response:
 def _after(value: str | None) -> int | None:
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 18:
+    if MESSAGE_ID.fullmatch(value) is None:
         raise BadMessage(400, "Le paramètre « after » doit être un identifiant de message.")
     return int(value)
 

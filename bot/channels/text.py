@@ -21,6 +21,15 @@ def stored_as_sent(identifier: str) -> bool:
     return identifier.isprintable() and identifier == identifier.strip()
 
 
+def is_utf8(value: str) -> bool:
+    """Whether text can be written as UTF-8: False when it holds a lone surrogate (JSON's "\\ud800")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def split_text(text: str, limit: int, fitting: Callable[[str, int], int] | None = None) -> list[str]:
     """`text` in parts that fit `limit`, cut between paragraphs, else lines, else words.
 

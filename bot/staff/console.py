@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot import appkeys
+from bot.channels.text import is_utf8
 from bot.desk.handoff import REASON_LABELS, Adviser
 from bot.desk.live import message_json
 from bot.errors import HandoffError, Refusal
@@ -94,6 +95,9 @@ def _text(body: dict[str, Any]) -> str:
     text = body.get("text")
     if not isinstance(text, str):
         raise HandoffError(400, "Le champ « text » doit être un texte.")
+    if not is_utf8(text):
+        # JSON's "\ud800" escape gives a lone surrogate, which no database column can hold.
+        raise HandoffError(400, "Le texte contient un caractère illisible (un demi-caractère UTF-16) : retapez-le.")
     return text
 
 

@@ -60,6 +60,7 @@ LOGIN_NEEDED = "Connectez-vous pour continuer."
 ADMINS_ONLY = "Cette page est réservée aux administrateurs."
 STAFF_ONLY = "Cette page est réservée au personnel de la Chambre. Vos rapports sont sur la page Rapports."
 CSRF_REFUSED = "La vérification de sécurité du formulaire a échoué : rechargez la page, puis réessayez."
+UNREADABLE_FORM = "Le formulaire contient un caractère illisible (pas de l'UTF-8 valide) : retapez le texte, puis réessayez."
 
 
 Handler = TypeVar("Handler")
@@ -157,7 +158,13 @@ async def _guarded(
             return refuse(request, 403, STAFF_ONLY)
     if matched and request.method not in SAFE_METHODS:
         expected = request.cookies.get(LOGIN_CSRF_COOKIE) if access is Access.PUBLIC else staff.csrf_token
-        if not tokens_match(await sent_token(request), expected):
+        try:
+            sent = await sent_token(request)
+        except UnicodeDecodeError:
+            # A multipart text field that is not UTF-8 (a lone surrogate's bytes, say): aiohttp decodes it
+            # strictly when the form is first read, here. No browser sends it; nothing is stored.
+            return refuse(request, 400, UNREADABLE_FORM)
+        if not tokens_match(sent, expected):
             logger.info("Refused %s %s: missing or wrong CSRF token", request.method, request.path)
             return refuse(request, 403, CSRF_REFUSED)
     return await handler(request)

@@ -11,7 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.errors import BadMessage
+from bot.errors import BadMessage, TooDeep
+
+# Far deeper than any real body (a Telegram update or a WhatsApp webhook is about 8 deep), far below Python's
+# recursion limit, which the parser hits at about 1,000 and what reads a parsed body (python-telegram-bot's
+# de_json, a stored payload's JSON) may hit sooner.
+MAX_JSON_DEPTH = 64
+TOO_DEEP = "Le corps de la requête est imbriqué trop profondément."
 
 
 def json_error(status: int, message: str, field: str | None = None) -> web.Response:
@@ -44,6 +50,22 @@ def parse_json_object(text: str) -> dict[str, Any]:
         body = json.loads(text)
     except json.JSONDecodeError:
         raise BadMessage(400, "Le corps de la requête n'est pas du JSON valide.") from None
+    except RecursionError:
+        raise TooDeep(400, TOO_DEEP) from None
     if not isinstance(body, dict):
         raise BadMessage(400, "Le corps de la requête doit être un objet JSON.")
+    if _depth_exceeds(body, MAX_JSON_DEPTH):
+        raise TooDeep(400, TOO_DEEP)
     return body
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether a parsed JSON value nests more than `limit` objects or arrays (walked without recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        current, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = current.values() if isinstance(current, dict) else current
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False

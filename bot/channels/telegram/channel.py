@@ -20,7 +20,7 @@ from bot.channels.telegram.layout import BUTTONS_ONLY_TEXT, inline_keyboard, sha
 from bot.channels.telegram.outcomes import as_failure, as_retry, retries, retry_after
 from bot.channels.telegram.updates import CHANNEL, button_inbound, message_inbound
 from bot.channels.text import SentParts
-from bot.errors import ConfigurationError
+from bot.errors import ConfigurationError, TooDeep
 from bot.settings import Settings
 from bot.web.json_api import json_error, read_json_object
 
@@ -95,7 +95,12 @@ class TelegramChannel(PushChannel):
         # No secret configured (polling mode) refuses every call.
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             return json_error(403, "Jeton secret Telegram invalide.")
-        body = await read_json_object(request)
+        try:
+            body = await read_json_object(request)
+        except TooDeep:
+            # Telegram would send it again and again (and hold the updates behind it): acknowledge it.
+            logger.warning("Telegram update nested too deep to be read; dropped")
+            return web.json_response({})
         update_id = body.get("update_id")
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             return json_error(400, "Mise à jour Telegram illisible.")

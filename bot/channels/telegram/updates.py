@@ -21,8 +21,9 @@ COMMANDS = {
     "infos": "/latest_news",
     "stop_infos": "/unsubscribe_news",
 }
-# The callback data of our inline buttons: the stored message and the button's index.
-BUTTON_DATA = re.compile(r"b:(\d+):(\d+)")
+# The callback data of our inline buttons: the stored message and the button's index, bounded as WhatsApp's
+# reply ids are (bot.channels.whatsapp.inbound.BUTTON_ID) so that the id fits the database's 64-bit integers.
+BUTTON_DATA = re.compile(r"b:(\d{1,18}):(\d{1,3})")
 # What the artisan sent that the bot cannot read, as the kinds of replies.CANNOT_READ.
 ATTACHMENT_KINDS = (
     ("photo", "photo"),
@@ -82,8 +83,11 @@ def message_inbound(update_id: int, message: Message, *, edited: bool = False) -
     if message.chat.type != ChatType.PRIVATE or not _is_chat_id(message.chat.id):
         return None
     person = _person(message)
-    written = clean_text(message.text or message.caption or "").strip()
     base = {"channel": CHANNEL, "external_id": str(message.chat.id), "platform_message_id": f"u{update_id}"}
+    if any(value is not None and not isinstance(value, str) for value in (message.text, message.caption)):
+        # python-telegram-bot keeps whatever JSON it is given: a number or an object is content we cannot read.
+        return Inbound(**base, text="", payload={"kind": "other", **person})
+    written = clean_text(message.text or message.caption or "").strip()
     if edited:
         return Inbound(**base, text=written, payload={"kind": "edited", **person})
     contact = message.contact
@@ -117,7 +121,7 @@ async def button_inbound(update: Update, log: MessageLog) -> Inbound | None:
     person = {"first_name": query.from_user.first_name} if query.from_user.first_name else {}
     base = {"channel": CHANNEL, "external_id": str(chat_id), "platform_message_id": f"u{update.update_id}"}
     button = None
-    reference = BUTTON_DATA.fullmatch(query.data or "")
+    reference = BUTTON_DATA.fullmatch(query.data) if isinstance(query.data, str) else None
     if reference:
         conversation = await log.find_conversation(CHANNEL, str(chat_id))
         if conversation is not None:

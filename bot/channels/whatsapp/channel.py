@@ -25,6 +25,7 @@ from bot.channels.whatsapp.inbound import (
     to_inbound,
 )
 from bot.channels.whatsapp.layout import requests_for, template_parameter
+from bot.errors import TooDeep
 from bot.settings import Settings
 from bot.web.json_api import json_error
 
@@ -99,7 +100,12 @@ class WhatsAppChannel(PushChannel):
         if not signature_matches(self._settings.whatsapp_app_secret, raw, header):
             logger.warning("WhatsApp: webhook call with a wrong signature refused")
             return json_error(403, "Signature incorrecte.")
-        body = parse_body(raw)
+        try:
+            body = parse_body(raw)
+        except TooDeep:
+            # Meta would send it again, for days: acknowledge it.
+            logger.warning("WhatsApp: a signed webhook body nested too deep to be read was dropped")
+            return web.json_response({"status": "ok"})
         stored = 0
         for entry in list_of(body.get("entry")):
             for change in list_of(dict_of(entry).get("changes")):

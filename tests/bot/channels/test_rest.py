@@ -72,6 +72,15 @@ async def test_invalid_json_is_refused(client) -> None:
     assert await stored_messages(client) == 0
 
 
+@pytest.mark.parametrize("depth", [900, 1000, 100_000])
+async def test_json_nested_too_deep_is_refused_in_french(client, depth: int) -> None:
+    body = '{"sender": "a", "message": "PGE", "x": ' + "[" * depth + "]" * depth + "}"
+    response = await client.post(WEBHOOK, data=body.encode(), headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert "imbriqué" in (await response.json())["error"]
+    assert await stored_messages(client) == 0
+
+
 async def test_non_utf8_bytes_are_refused(client) -> None:
     body = '{"sender": "a", "message": "prêt"}'.encode("latin-1")
     response = await client.post(WEBHOOK, data=body, headers={"Content-Type": "application/json"})
@@ -87,6 +96,13 @@ async def test_wrong_content_type_is_refused(client, content_type: str) -> None:
     assert response.status == 415
     assert "application/json" in (await response.json())["error"]
     assert await stored_messages(client) == 0
+
+
+@pytest.mark.parametrize("after", ["²", "١٢", "１２", "-1", "+1", " 1", "1.0", "9" * 19, "9223372036854775808"])
+async def test_history_after_anything_but_a_message_id_is_a_400_in_french(client, after: str) -> None:
+    response = await client.get("/webhooks/rest/history", params={"sender": "a", "after": after})
+    assert response.status == 400
+    assert "« after »" in (await response.json())["error"]
 
 
 async def test_a_huge_body_is_refused_without_a_crash(client) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import json
 import logging
 import secrets
 import sqlite3
@@ -153,6 +155,17 @@ async def test_a_chat_id_that_is_not_an_integer_is_acknowledged_and_stored_nowhe
     assert await stored_count(client) == 0
 
 
+@pytest.mark.parametrize("depth", [900, 1000, 100_000])
+async def test_an_update_nested_too_deep_is_acknowledged_with_a_warning_without_its_body(client, caplog, depth) -> None:
+    update = text_update(6, CHAT, "Bonjour, secret 0611223344")
+    raw = json.dumps(update)[:-1] + ', "x": ' + "[" * depth + "]" * depth + "}"
+    response = await client.post(WEBHOOK, data=raw.encode(), headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"})
+    assert response.status == 200  # else Telegram sends it again and holds the updates behind it
+    assert await stored_count(client) == 0
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING and r.name.startswith("bot.")]
+    assert "0611223344" not in caplog.text and "[[" not in caplog.text and not warning.exc_info
+
+
 async def test_a_message_is_stored_once_even_when_telegram_delivers_it_twice(client) -> None:
     update = text_update(10, CHAT, "Bonjour, j'ai une question sur le PGE", first_name="Marie")
     message = await the_only_inbound(client, update)
@@ -213,6 +226,17 @@ async def test_a_stale_or_foreign_button_is_not_read_as_a_choice(client, fake) -
     await fake.until(lambda: fake.methods().count("answerCallbackQuery") == 3, timeout=5)
 
 
+@pytest.mark.parametrize("data", ["b:" + "9" * 23 + ":0", "b:1:" + "9" * 23, "b:" + "9" * 19 + ":0", "b:1:1000", 12345])
+async def test_a_button_id_beyond_the_databases_integers_is_a_stale_button(client, fake, data) -> None:
+    await the_only_inbound(client, text_update(44, CHAT, "/start"))
+    update = callback_update(45, CHAT, "b:1:0")
+    update["callback_query"]["data"] = data
+    response = await post(client, update)
+    assert response.status == 200
+    pressed = (await inbound(client))[-1]
+    assert (pressed.text, pressed.payload["kind"]) == ("", "other")
+
+
 async def test_the_artisans_shared_number_is_stored_in_e164(client) -> None:
     message = await the_only_inbound(client, contact_update(50, CHAT, "33612345678"))
     assert message.text == "+33612345678"
@@ -232,6 +256,31 @@ async def test_what_the_bot_cannot_read_is_stored_with_its_kind_and_answered(cli
     message = await the_only_inbound(client, update)
     assert (message.payload["kind"], message.text) == (kind, text)
     await fake.until(lambda: fake.texts_to(CHAT) == [replies.CANNOT_READ[kind]], timeout=10)
+
+
+def _with(update: dict, path: str, value) -> dict:
+    """The update with one field (a dotted path) set to what Telegram never sends there."""
+    *parents, last = path.split(".")
+    holder = update
+    for key in parents:
+        holder = holder[key]
+    holder[last] = value
+    return update
+
+
+@pytest.mark.parametrize("value", [5, 3.5, True, {"text": "Bonjour"}, ["Bonjour"]], ids=repr)
+@pytest.mark.parametrize(
+    "update, path",
+    [
+        pytest.param(text_update(90, CHAT, "Bonjour"), "message.text", id="text"),
+        pytest.param(edited_update(90, CHAT, "Bonjour"), "edited_message.text", id="edited text"),
+        pytest.param(photo_update(90, CHAT, caption="ma facture"), "message.caption", id="caption"),
+    ],
+)
+async def test_a_text_that_is_not_a_string_is_acknowledged_as_unsupported_content(client, fake, update, path, value) -> None:
+    message = await the_only_inbound(client, _with(copy.deepcopy(update), path, value))
+    assert (message.payload["kind"], message.text) == ("other", "")
+    await fake.until(lambda: fake.texts_to(CHAT) == [replies.CANNOT_READ["other"]], timeout=10)
 
 
 @pytest.mark.parametrize(

@@ -158,6 +158,18 @@ async def test_a_signed_body_that_is_not_json_is_a_400(client, fake: FakeWhatsAp
     assert await all_messages(client) == []
 
 
+@pytest.mark.parametrize("depth", [900, 1000, 100_000])
+async def test_a_signed_body_nested_too_deep_is_acknowledged_with_a_warning_without_it(client, fake, caplog, depth) -> None:
+    body = json.loads((FIXTURES / "message.json").read_text())["text"]
+    body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = fake.phone_number_id
+    raw = json.dumps(body)[:-1] + ', "x": ' + "[" * depth + "]" * depth + "}"
+    response = await post(client, fake, raw.encode())
+    assert response.status == 200  # else Meta sends it again, for days
+    assert await all_messages(client) == []
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING and r.name.startswith("bot.")]
+    assert "Body Text" not in caplog.text and "[[" not in caplog.text and not warning.exc_info
+
+
 async def test_bodies_without_messages_or_with_unknown_fields_are_accepted(client, fake: FakeWhatsApp) -> None:
     for body in (
         {},

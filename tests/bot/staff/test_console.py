@@ -195,6 +195,18 @@ async def test_an_internal_note_is_never_sent_to_the_artisan(client, me, waiting
     assert all(note not in m["text"] for m in history["messages"])
 
 
+@pytest.mark.parametrize("text", ["\ud800", "Rappeler \udfff demain", "\udc00\ud800"], ids=["lone high", "inside", "reversed pair"])
+async def test_a_note_or_a_reply_with_a_lone_surrogate_is_a_400_in_french_and_nothing_is_stored(me, waiting, text) -> None:
+    note = await me.post(f"/conversations/{waiting}/note", {"text": text})
+    assert note.status == 400 and "caractère" in (await note.json())["error"]
+    await me.post(f"/conversations/{waiting}/take")
+    reply = await me.post(f"/conversations/{waiting}/reply", {"text": text})
+    assert reply.status == 400 and "caractère" in (await reply.json())["error"]
+    detail = await me.conversation(waiting)
+    assert detail["notes"] == [] and [m for m in detail["messages"] if m["author"] == "agent"] == []
+    assert [e["action"] for e in detail["events"]] == ["requested", "taken"]
+
+
 async def test_give_back_then_close_after_a_new_hand_off(client, me, waiting) -> None:
     await me.post(f"/conversations/{waiting}/take")
     assert (await me.post(f"/conversations/{waiting}/give-back")).status == 200  # Rasa is down: resumed later

@@ -217,6 +217,20 @@ async def test_a_note_too_long_is_refused(browser, agent, seed, client) -> None:
     assert (await stored(client, CallbackRequest, callback_id)).status == "new"
 
 
+async def test_a_note_with_a_lone_surrogate_is_refused_in_french_and_changes_nothing(browser, agent, seed, client) -> None:
+    callback_id = await seed.callback()
+    token = await logged_in(browser, agent)
+    # As a hand-made client sends it: the note's bytes are a surrogate's UTF-8 form, which no browser sends.
+    parts = [(b"csrf_token", token.encode()), (b"status", b"closed"), (b"note", "Rappeler \ud800".encode("utf-8", "surrogatepass"))]
+    body = b"".join(b'--B\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % part for part in parts) + b"--B--\r\n"
+    response = await browser.post(
+        f"/staff/callbacks/{callback_id}/status", data=body, headers={"Content-Type": "multipart/form-data; boundary=B"}
+    )
+    assert response.status == 400 and "caractère" in await response.text()
+    row = await stored(client, CallbackRequest, callback_id)
+    assert (row.status, row.note) == ("new", None)
+
+
 async def test_the_detail_shows_the_artisan_the_next_steps_and_the_history(browser, agent, seed, desk, clock) -> None:
     conversation_id = await seed.conversation()
     callback_id = await seed.callback(conversation_id=conversation_id, name="Éloïse Bénard")

@@ -35,6 +35,8 @@ async def test_a_json_object_is_read(client) -> None:
         (b"\xff\xfe", "application/json", 400, "UTF-8"),
         (b"{not json", "application/json", 400, "pas du JSON valide"),
         (b'["a list"]', "application/json", 400, "un objet JSON"),
+        (b'{"a": ' + b"[" * 1000 + b"]" * 1000 + b"}", "application/json", 400, "imbriqué"),
+        (b'{"a": ' + b'{"b": ' * 70 + b"1" + b"}" * 70 + b"}", "application/json", 400, "imbriqué"),
     ],
 )
 async def test_a_bad_body_is_refused_with_a_french_sentence(client, body, content_type, status, error) -> None:
