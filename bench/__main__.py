@@ -111,7 +111,7 @@ def process_tree(root: int) -> dict[str, int]:
             continue
         if "run actions" in args:
             roles["action server"] = int(pid)
-        elif "rasa run" in args or "rasa\x00run" in args:
+        elif "engine.rasa_server" in args:
             roles["rasa"] = int(pid)
         elif "bot serve" in args:
             roles["gateway"] = int(pid)
