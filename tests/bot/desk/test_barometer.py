@@ -18,17 +18,10 @@ from bot.settings import Settings
 from bot.storage import create_engine, create_sessionmaker, migrate
 from bot.storage.message_log import Inbound, MessageLog
 from bot.storage.models import ArtisanProfile, BarometerAnswer
+from tests.bot.conftest import FakeClock
 
 # Sunday 12 April 2020, 23:30 in Paris (21:30 UTC): an hour later it is Monday in Paris.
 SUNDAY_LATE = datetime(2020, 4, 12, 21, 30, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -36,7 +29,8 @@ async def world(database_url: str):
     await asyncio.to_thread(migrate, database_url)
     engine = create_engine(database_url)
     sessionmaker = create_sessionmaker(engine)
-    clock = Clock(SUNDAY_LATE)
+    clock = FakeClock()
+    clock.now = SUNDAY_LATE
     log = MessageLog(sessionmaker)
 
     async def conversation(text: str = "merci") -> str:
