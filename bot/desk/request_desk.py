@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.desk.request_filters import CallbackFilters, PledgeFilters
+from bot.desk.request_filters import CallbackFilters, PledgeFilters, visible_to
 from bot.desk.request_statuses import (
     CALLBACK_STATUS_LABELS,
     CALLBACK_TRANSITIONS,
@@ -128,16 +128,20 @@ class RequestDesk:
             )
             return [(code, name) for code, name in rows]
 
-    async def callback(self, callback_id: int) -> tuple[QueueRow, list[Change]] | None:
-        """One callback with its adviser, and its status changes, oldest first."""
+    async def callback(
+        self, callback_id: int, handled_by: int | None = None
+    ) -> tuple[QueueRow, list[Change]] | None:
+        """One callback with its adviser, and its status changes, oldest first; None if unknown, or if
+        `handled_by` (an agent) may not see it (request_filters.visible_to)."""
+        query = (
+            select(CallbackRequest, StaffAccount.email)
+            .outerjoin(StaffAccount, StaffAccount.id == CallbackRequest.assigned_to_id)
+            .where(CallbackRequest.id == callback_id)
+        )
+        if handled_by is not None:
+            query = query.where(visible_to(handled_by))
         async with self._sessionmaker() as session:
-            row = (
-                await session.execute(
-                    select(CallbackRequest, StaffAccount.email)
-                    .outerjoin(StaffAccount, StaffAccount.id == CallbackRequest.assigned_to_id)
-                    .where(CallbackRequest.id == callback_id)
-                )
-            ).first()
+            row = (await session.execute(query)).first()
             if row is None:
                 return None
             changes = await self._changes(session, StatusChange.callback_id == callback_id)

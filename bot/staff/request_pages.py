@@ -52,6 +52,23 @@ def _field(form: MultiDictProxy, name: str) -> str:
     return field(form, name).strip()
 
 
+def _handled_by(request: web.Request) -> int | None:
+    """An agent's account id (they see the open callbacks and their own), None for an admin (every one)."""
+    staff = current_staff(request)
+    return None if staff.is_admin else staff.account_id
+
+
+async def _visible(request: web.Request, callback_id: int) -> None:
+    """Refuse a change to a callback the adviser may not see: 404 when unknown, 409 when another adviser has
+    finished it meanwhile (the page was open while it was), without showing it again."""
+    desk = request.app[appkeys.REQUEST_DESK]
+    if await desk.callback(callback_id, _handled_by(request)) is not None:
+        return
+    if await desk.callback(callback_id) is None:
+        raise web.HTTPNotFound(text="Cette demande n’existe pas.")
+    raise web.HTTPConflict(text="Cette demande a changé entre-temps : un autre conseiller l’a traitée.")
+
+
 def _done(request: web.Request) -> str | None:
     return DONE_MESSAGES.get(request.query.get("ok", ""))
 
@@ -60,7 +77,7 @@ def _done(request: web.Request) -> str | None:
 async def callbacks_page(request: web.Request) -> web.Response:
     """The callback queue, nearest deadline first, late ones highlighted, filtered by the GET parameters."""
     desk = request.app[appkeys.REQUEST_DESK]
-    filters = CallbackFilters.from_query(request.query)
+    filters = CallbackFilters.from_query(request.query, _handled_by(request))
     rows = await desk.queue(filters)
     communes = await desk.callback_communes()
     params = filters.params()
@@ -84,7 +101,7 @@ async def callbacks_page(request: web.Request) -> web.Response:
 async def _callback_page(
     request: web.Request, callback_id: int, back: str, *, error: str | None = None, status: int = 200
 ) -> web.Response:
-    found = await request.app[appkeys.REQUEST_DESK].callback(callback_id)
+    found = await request.app[appkeys.REQUEST_DESK].callback(callback_id, _handled_by(request))
     if found is None:
         raise web.HTTPNotFound(text="Cette demande n’existe pas.")
     row, changes = found
@@ -120,6 +137,7 @@ async def callback_page(request: web.Request) -> web.Response:
 async def assign_callback(request: web.Request) -> web.Response:
     """Take the callback: in progress, assigned to me; back to where the button was."""
     callback_id = _record_id(request)
+    await _visible(request, callback_id)
     form = await request.post()
     back = local_path(_field(form, "back"), CALLBACKS_PATH)
     try:
@@ -135,6 +153,7 @@ async def assign_callback(request: web.Request) -> web.Response:
 async def callback_status(request: web.Request) -> web.Response:
     """Record the callback's new status, with the adviser's note; a move not allowed changes nothing."""
     callback_id = _record_id(request)
+    await _visible(request, callback_id)
     form = await request.post()
     back = local_path(_field(form, "back"), CALLBACKS_PATH)
     try:

@@ -131,6 +131,39 @@ async def test_another_adviser_can_take_over_a_callback_in_progress(browser, age
     assert (await stored(client, CallbackRequest, callback_id)).assigned_to_id == admin.id
 
 
+# Who sees which callback (issue 15, hole 9): agents the open ones and their own, admins every one
+
+
+async def test_an_agent_sees_the_open_callbacks_and_their_own_finished_ones_only(
+    browser, new_browser, agent, admin, accounts, seed, desk
+) -> None:
+    colleague = await accounts.create("collegue@cma.example", "mot de passe assez long", "agent")
+    waiting = await seed.callback(name="Attend Toujours")
+    mine = await seed.callback(name="Rappele Parmoi")
+    theirs = await seed.callback(name="Rappele Parlautre")
+    for callback_id, adviser in ((mine, agent), (theirs, colleague)):
+        await desk.assign_to(callback_id, adviser.id)
+        await desk.set_callback_status(callback_id, adviser.id, "called_back", "ok")
+
+    token = await logged_in(browser, agent)
+    page = await (await browser.get("/staff/callbacks?status=all")).text()
+    assert rows_of(page) == [f"RAP-{i:06d}" for i in (waiting, mine)]
+    assert "Parlautre" not in page
+    assert (await browser.get(f"/staff/callbacks/{mine}")).status == 200
+    # Another adviser's finished callback is unknown to this agent, read or written, and stays as it was.
+    assert (await browser.get(f"/staff/callbacks/{theirs}")).status == 404
+    refused = await browser.post(f"/staff/callbacks/{theirs}/status", data={"csrf_token": token, "status": "closed"})
+    assert refused.status == 409 and "un autre conseiller" in await refused.text()
+    assert "Parlautre" not in await refused.text()
+    assert (await desk.callback(theirs))[0].callback.status == "called_back"
+
+    admin_browser = new_browser()
+    await logged_in(admin_browser, admin)
+    page = await (await admin_browser.get("/staff/callbacks?status=all")).text()
+    assert rows_of(page) == [f"RAP-{i:06d}" for i in (waiting, mine, theirs)]
+    assert (await admin_browser.get(f"/staff/callbacks/{theirs}")).status == 200
+
+
 # Status changes
 
 
