@@ -68,9 +68,14 @@ def _kind(message: Message) -> str | None:
     return None
 
 
+def _first_name(user: Any) -> dict[str, Any]:
+    """The sender's first name when it is one (python-telegram-bot keeps whatever JSON it is given)."""
+    name = getattr(user, "first_name", None) if user else None
+    return {"first_name": clean_text(name)} if isinstance(name, str) and name else {}
+
+
 def _person(message: Message) -> dict[str, Any]:
-    user = message.from_user
-    return {"first_name": user.first_name} if user and user.first_name else {}
+    return _first_name(message.from_user)
 
 
 def _is_chat_id(value: Any) -> bool:
@@ -97,7 +102,7 @@ def message_inbound(update_id: int, message: Message, *, edited: bool = False) -
     kind = _kind(message)
     if kind is not None:
         payload: dict[str, Any] = {"kind": kind, **person}
-        if message.document and message.document.file_name:
+        if message.document and isinstance(message.document.file_name, str) and message.document.file_name:
             payload["file_name"] = clean_text(message.document.file_name)
         return Inbound(**base, text=written, payload=payload)
     if message.text is None:
@@ -118,7 +123,7 @@ async def button_inbound(update: Update, log: MessageLog) -> Inbound | None:
         chat_id = query.from_user.id  # a private chat's id is the user's
     if not _is_chat_id(chat_id):
         return None
-    person = {"first_name": query.from_user.first_name} if query.from_user.first_name else {}
+    person = _first_name(query.from_user)
     base = {"channel": CHANNEL, "external_id": str(chat_id), "platform_message_id": f"u{update.update_id}"}
     button = None
     reference = BUTTON_DATA.fullmatch(query.data) if isinstance(query.data, str) else None

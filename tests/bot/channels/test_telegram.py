@@ -283,6 +283,22 @@ async def test_a_text_that_is_not_a_string_is_acknowledged_as_unsupported_conten
     await fake.until(lambda: fake.texts_to(CHAT) == [replies.CANNOT_READ["other"]], timeout=10)
 
 
+@pytest.mark.parametrize("value", [5, {"x": "Marie"}, ["Marie"]], ids=repr)
+async def test_a_first_name_that_is_not_a_string_is_left_out_and_the_message_kept(client, value) -> None:
+    message = await the_only_inbound(client, _with(text_update(91, CHAT, "Bonjour"), "message.from.first_name", value))
+    assert message.text == "Bonjour" and "first_name" not in (message.payload or {})
+
+
+@pytest.mark.parametrize("value", [5, ["facture.pdf"]], ids=repr)
+async def test_a_document_whose_name_is_not_a_string_is_stored_without_it(client, fake, value) -> None:
+    update = text_update(93, CHAT, "x")
+    del update["message"]["text"]
+    update["message"]["document"] = {"file_id": "f1", "file_unique_id": "u1", "file_name": value}
+    message = await the_only_inbound(client, update)
+    assert message.payload["kind"] == "document" and "file_name" not in message.payload
+    await fake.until(lambda: fake.texts_to(CHAT) == [replies.CANNOT_READ["document"]], timeout=10)
+
+
 @pytest.mark.parametrize(
     "update",
     [
