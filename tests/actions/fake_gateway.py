@@ -11,6 +11,9 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.form_support import Services
 from actions.gateway_api import GatewayClient
 
 TOKEN = "test-engine-token"
@@ -83,6 +86,17 @@ def run_with_gateway(fake: FakeGateway, scenario: Callable[[GatewayClient], Awai
             await server.close()
 
     return asyncio.run(main())
+
+
+def run_action(action_class: Any, fake: FakeGateway, tracker: Any, domain: Any = None) -> Any:
+    """Run one action against the fake gateway: its events and the messages it sent."""
+
+    async def scenario(client: GatewayClient) -> Any:
+        dispatcher = CollectingDispatcher()
+        events = await action_class(Services(environ={}, gateway=client)).run(dispatcher, tracker, domain or {})
+        return events, dispatcher.messages
+
+    return run_with_gateway(fake, scenario)
 
 
 def unreachable_client() -> GatewayClient:

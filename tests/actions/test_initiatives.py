@@ -16,7 +16,7 @@ from tests.actions.fake_gateway import (
     INITIATIVES,
     FakeGateway,
     initiatives_search,
-    run_with_gateway,
+    run_action as run,
     still_current_path,
     unreachable_client,
 )
@@ -61,15 +61,6 @@ def answer(slot: str, text: Any, entities=None, intent="inform", **slots: Any):
     return answer_tracker(
         str(text), intent=intent, slots={"requested_slot": slot, **slots}, candidates={slot: text}, entities=entities
     )
-
-
-def run(action_class, fake: FakeGateway, tracker):
-    async def scenario(client):
-        dispatcher = CollectingDispatcher()
-        events = await action_class(Services(environ={}, gateway=client)).run(dispatcher, tracker, {})
-        return events, dispatcher.messages
-
-    return run_with_gateway(fake, scenario)
 
 
 # ------------------------------------------------------------------ the form

@@ -7,7 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.form_support import Services
 from actions.request_status import ActionCancelRequest, ActionPrepareCancel, ActionRequestStatus
-from tests.actions.fake_gateway import FakeGateway, run_with_gateway, unreachable_client
+from tests.actions.fake_gateway import FakeGateway, run_action as run, unreachable_client
 from tests.actions.trackers import answer_tracker, entity, message
 
 LIST = ("GET", "/internal/conversations/conversation-1/requests")
@@ -23,15 +23,6 @@ DONE = {
     "reference": "RAP-000100", "kind": "callback", "status": "called_back", "status_text": "rappelé",
     "created_at": "2020-11-20T09:00:00Z", "due_text": "lundi à 9h00",
 }
-
-
-def run(action_class, fake: FakeGateway, tracker):
-    async def scenario(client):
-        dispatcher = CollectingDispatcher()
-        events = await action_class(Services(environ={}, gateway=client)).run(dispatcher, tracker, {})
-        return events, dispatcher.messages
-
-    return run_with_gateway(fake, scenario)
 
 
 def test_the_status_lists_every_request():
