@@ -5,6 +5,7 @@ Run it with ``rasa run actions --actions actions``: rasa_sdk registers every Act
 
 from actions.barometer import ActionBarometerAnswer, ActionOfferBarometer
 from actions.callback import ActionSubmitCallback, ActionSummarizeCallback, ValidateCallbackForm
+from actions.commune import ActionCommuneGiven, ActionCommuneSkipped, ValidateCommuneForm
 from actions.contact_chamber import ActionContactChamber
 from actions.fallback import ActionFallback
 from actions.form_support import ActionChangeField, ActionClearForms
@@ -14,11 +15,8 @@ from actions.initiative_search import ActionFindInitiatives, ActionInitiativeSti
 from actions.news import (
     ActionLatestNews,
     ActionOfferSubscription,
-    ActionSetNewsCommune,
-    ActionSkipNewsCommune,
     ActionSubscribe,
     ActionUnsubscribe,
-    ValidateNewsForm,
 )
 from actions.pledge import ActionSubmitPledge, ActionSummarizePledge, ValidatePledgeForm
 from actions.request_status import ActionCancelRequest, ActionPrepareCancel, ActionRequestStatus
@@ -28,6 +26,8 @@ __all__ = [
     "ActionCancelRequest",
     "ActionChangeField",
     "ActionClearForms",
+    "ActionCommuneGiven",
+    "ActionCommuneSkipped",
     "ActionContactChamber",
     "ActionFallback",
     "ActionFindInitiatives",
@@ -40,8 +40,6 @@ __all__ = [
     "ActionOfferSubscription",
     "ActionPrepareCancel",
     "ActionRequestStatus",
-    "ActionSetNewsCommune",
-    "ActionSkipNewsCommune",
     "ActionSubscribe",
     "ActionSubmitCallback",
     "ActionSubmitInitiative",
@@ -51,8 +49,8 @@ __all__ = [
     "ActionSummarizePledge",
     "ActionUnsubscribe",
     "ValidateCallbackForm",
+    "ValidateCommuneForm",
     "ValidateInitiativeForm",
     "ValidateInitiativeSearchForm",
-    "ValidateNewsForm",
     "ValidatePledgeForm",
 ]

@@ -2,15 +2,18 @@
 main need and (when the chamber does not know it) their sector, one tap each, at most once every 7 days.
 
 It is offered after a confirmed callback or pledge (``offer_barometer``, called by their submission actions after
-the confirmation message) and when the artisan thanks the bot after an FAQ answer (``action_offer_barometer``, by
-rule). The gateway decides whether to ask (``POST .../barometer/offer``) and records the answer without the
-conversation's identity (``POST .../barometer/answer``).
+the confirmation message), when the artisan thanks the bot after an FAQ answer (``action_offer_barometer``, by
+rule), and under a broadcast the chamber sent with the question (the gateway adds it and its buttons; the first
+tap is claimed, once, with ``POST .../barometer/claim``). The gateway decides whether to ask (``POST
+.../barometer/offer``) and records the answer without the conversation's identity (``POST .../barometer/answer``);
+when no form gave the artisan's commune, it says to ask it, once, and commune_form does (actions/commune.py).
 
 How the questions follow each other: each question sets BAROMETER_STEP_SLOT ("activity", "need", "trade") when it
 is asked, and ``action_barometer_answer`` takes a tap (or a skip) as the answer only when it is the artisan's
-very next message after that question. Anything typed in between leaves the barometer (and is answered as
-usual); a button of an old question tapped later is told the question is closed, and nothing is recorded. The
-answer is recorded once, after the last question: skipping the first question records nothing.
+very next message after that question; a broadcast's first question is not in the conversation, so a tap on its
+buttons with no question open asks the gateway. Anything typed in between leaves the barometer (and is answered
+as usual); a button of an old question tapped later is told the question is closed, and nothing is recorded.
+The answer is recorded once, after the last question: skipping the first question records nothing.
 """
 
 import logging
@@ -22,6 +25,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.commune import BAROMETER, COMMUNE_WANTED_SLOT, ask_commune
 from actions.form_support import ServiceAction, first_match, normalize_text
 from actions.gateway_api import GatewayClient, GatewayError
 from bot.shared.trades import TRADE_CATEGORIES, trade_category_of
@@ -162,9 +166,20 @@ class ActionBarometerAnswer(ServiceAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
+        events = await self.answer(dispatcher, tracker)
+        if SlotSet(COMMUNE_WANTED_SLOT, True) in events:
+            return events
+        # Left True by a commune question an FAQ ended, it would start commune_form again (rules_barometer.yml).
+        return [SlotSet(COMMUNE_WANTED_SLOT, None), *events]
+
+    async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         step = open_step(tracker)
         skipped = intent == SKIP_INTENT
+        started: List[Dict[Text, Any]] = []
+        if step is None and (skipped or ANSWER_INTENTS.get(intent) == ACTIVITY):
+            started = await self.claim_broadcast(tracker)
+            step = ACTIVITY if started else None
         if step not in QUESTIONS or not (skipped or ANSWER_INTENTS.get(intent) == step):
             dispatcher.utter_message(response="utter_barometer_skipped" if skipped else "utter_barometer_closed")
             return []
@@ -176,13 +191,25 @@ class ActionBarometerAnswer(ServiceAction):
             if skipped:
                 dispatcher.utter_message(response="utter_barometer_skipped")
                 return forget()
-            return [SlotSet(ACTIVITY_SLOT, value), *ask(dispatcher, NEED)]
+            return [*started, SlotSet(ACTIVITY_SLOT, value), *ask(dispatcher, NEED)]
         if step == NEED and tracker.get_slot(NEED_TRADE_SLOT):
             return [SlotSet(NEED_SLOT, value), *ask(dispatcher, TRADE)]
         need = value if step == NEED else tracker.get_slot(NEED_SLOT)
         trade_category = value if step == TRADE else None
-        await self.record(dispatcher, tracker, tracker.get_slot(ACTIVITY_SLOT), need, trade_category)
-        return forget()
+        asking = await self.record(dispatcher, tracker, tracker.get_slot(ACTIVITY_SLOT), need, trade_category)
+        return forget() + (ask_commune(BAROMETER) if asking else [])
+
+    async def claim_broadcast(self, tracker: Tracker) -> List[Dict[Text, Any]]:
+        """A tap with no question open: the first answer when a broadcast asked it (and its tap was not taken
+        yet); the events that open the barometer then, or none."""
+        try:
+            claim = await self.services.gateway.barometer_claim(tracker.sender_id)
+        except GatewayError as exc:
+            logger.warning("Barometer tap of conversation %s not claimed: %s", tracker.sender_id, exc)
+            return []
+        if not claim.get("ask"):
+            return []
+        return [SlotSet(NEED_SLOT, None), SlotSet(NEED_TRADE_SLOT, bool(claim.get("need_trade")))]
 
     async def record(
         self,
@@ -191,11 +218,16 @@ class ActionBarometerAnswer(ServiceAction):
         activity: Optional[str],
         need: Optional[str],
         trade_category: Optional[str],
-    ) -> None:
+    ) -> bool:
+        """Record the answer and thank the artisan; True when the commune is to be asked now (commune_form then
+        thanks them)."""
         try:
-            await self.services.gateway.barometer_answer(tracker.sender_id, activity, need, trade_category)
+            recorded = await self.services.gateway.barometer_answer(tracker.sender_id, activity, need, trade_category)
         except GatewayError as exc:
             logger.warning("Barometer answer of conversation %s not recorded: %s", tracker.sender_id, exc)
             dispatcher.utter_message(response="utter_barometer_not_recorded")
-            return
+            return False
+        if recorded.get("ask_commune"):
+            return True
         dispatcher.utter_message(response="utter_barometer_thanks")
+        return False

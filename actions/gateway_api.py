@@ -180,10 +180,22 @@ class GatewayClient:
         """Whether to ask the barometer now: ``ask`` (at most once every 7 days, counted at once), ``need_trade``."""
         return await self._call("POST", f"/internal/conversations/{quote(conversation_id, safe='')}/barometer/offer")
 
+    async def barometer_claim(self, conversation_id: str) -> Dict[str, Any]:
+        """A tap under a broadcast that asked the barometer: ``ask`` true once per such broadcast, ``need_trade``."""
+        return await self._call("POST", f"/internal/conversations/{quote(conversation_id, safe='')}/barometer/claim")
+
+    async def barometer_commune(self, conversation_id: str, commune_code: Optional[str]) -> Dict[str, Any]:
+        """The commune asked after an answer (None: skipped): ``commune_name``."""
+        return await self._call(
+            "POST", f"/internal/conversations/{quote(conversation_id, safe='')}/barometer/commune",
+            {"commune_code": commune_code},
+        )
+
     async def barometer_answer(
         self, conversation_id: str, activity: str, need: Optional[str], trade_category: Optional[str]
     ) -> Dict[str, Any]:
-        """Record one barometer answer (stored without the conversation); GatewayRejected with ``field`` if refused."""
+        """Record one barometer answer (stored without the conversation): ``ask_commune`` true when the commune is
+        to be asked now; GatewayRejected with ``field`` if refused."""
         body = {"activity": activity, "need": need, "trade_category": trade_category}
         return await self._call(
             "POST", f"/internal/conversations/{quote(conversation_id, safe='')}/barometer/answer", body

@@ -1,5 +1,6 @@
 """This module contains the chamber's news in conversation: subscribing (with the artisan's consent, by topic,
-with their commune for local news), unsubscribing, and the latest news, three at a time.
+with their commune for local news: actions/commune.py asks it), unsubscribing, and the latest news, three at a
+time.
 
 The gateway keeps the subscriptions and the news (bot/news); these actions ask it. The consent kept is the text
 of ``utter_offer_subscription`` as the artisan read it: the gateway takes it from the conversation, and this
@@ -9,36 +10,30 @@ action sends the domain's wording in case it cannot find it.
 import logging
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.form_support import REQUESTED_SLOT, ArtisanFormValidation, ServiceAction, normalize_text
+from actions.commune import COMMUNE_WANTED_SLOT, NEWS, ask_commune
+from actions.form_support import ServiceAction
 from actions.gateway_api import GatewayError, GatewayRejected
 from bot.shared.subjects import SUBJECTS
 
 __all__ = [
     "ActionLatestNews",
     "ActionOfferSubscription",
-    "ActionSetNewsCommune",
-    "ActionSkipNewsCommune",
     "ActionSubscribe",
     "ActionUnsubscribe",
-    "ValidateNewsForm",
     "topic_text",
 ]
 
 logger = logging.getLogger(__name__)
 
 OFFER = "utter_offer_subscription"
-# Set by action_subscribe: True when the commune is to be asked (a rule then runs news_form).
-COMMUNE_WANTED_SLOT = "news_commune_wanted"
 OFFSET_SLOT = "news_offset"
 PAGE = 3
 ALL_TOPICS = "all"
-# What skips the optional commune question, typed ("Passer" is a button sending /deny).
-SKIP_WORDS = frozenset({"passer", "passe", "non", "non merci", "aucune", "pas maintenant", "plus tard", "rien"})
 MORE_BUTTON = {"title": "Plus d'annonces", "payload": "/more_news"}
 
 
@@ -120,61 +115,7 @@ class ActionSubscribe(ServiceAction):
             commune_text=commune_text(subscription),
         )
         wanted = bool(subscription.get("new")) and not subscription.get("commune_name")
-        return [SlotSet(COMMUNE_WANTED_SLOT, wanted)]
-
-
-class ValidateNewsForm(ArtisanFormValidation):
-    """The commune asked after subscribing: optional, so a skip or a third unknown commune ends the question."""
-
-    def name(self) -> Text:
-        return "validate_news_form"
-
-    def validate_commune_code(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        if normalize_text(str(value or "")) in SKIP_WORDS:
-            return {"commune_code": None, REQUESTED_SLOT: None}
-        return super().validate_commune_code(value, dispatcher, tracker, domain)
-
-    def give_up(self, slot: str, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
-        """Not a question worth an adviser: the artisan gets the whole department's news."""
-        return self.accept(slot, None, **{REQUESTED_SLOT: None})
-
-
-class ActionSetNewsCommune(ServiceAction):
-    """Keep the commune the artisan gave with their subscription (local news)."""
-
-    def name(self) -> Text:
-        return "action_set_news_commune"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
-        code = tracker.get_slot("commune_code")
-        if not code:
-            dispatcher.utter_message(response="utter_news_commune_skipped")
-            return [SlotSet(COMMUNE_WANTED_SLOT, None)]
-        try:
-            subscription = await self.services.gateway.set_subscription_commune(tracker.sender_id, code)
-        except GatewayError as exc:
-            logger.warning("Commune of conversation %s's subscription not kept: %s", tracker.sender_id, exc)
-            dispatcher.utter_message(response="utter_service_unavailable_news")
-            return [SlotSet(COMMUNE_WANTED_SLOT, None)]
-        dispatcher.utter_message(response="utter_news_commune_set", commune_name=subscription.get("commune_name"))
-        return [SlotSet(COMMUNE_WANTED_SLOT, None)]
-
-
-class ActionSkipNewsCommune(Action):
-    """The artisan skipped the commune question."""
-
-    def name(self) -> Text:
-        return "action_skip_news_commune"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response="utter_news_commune_skipped")
-        return [SlotSet(REQUESTED_SLOT, None), SlotSet(COMMUNE_WANTED_SLOT, None)]
+        return ask_commune(NEWS) if wanted else [SlotSet(COMMUNE_WANTED_SLOT, False)]
 
 
 class ActionUnsubscribe(ServiceAction):

@@ -66,6 +66,7 @@ def _fields(args: argparse.Namespace) -> dict[str, str]:
         "title": args.title or "", "text": text or "", "source": args.source or "",
         "effective_on": args.effective_on or "", "link": args.link or "", "topic": args.topic or "",
         "communes": args.communes or "", "audience_topic": args.audience_topic or "", "channels": args.channels or "",
+        "barometer": "on" if args.barometer else "",
     }
 
 
@@ -159,6 +160,9 @@ def add_parser(sub: argparse._SubParsersAction, command: object) -> None:
         parser.add_argument("--communes", help="audience: communes (names, postcodes or INSEE codes), comma-separated")
         parser.add_argument("--audience-topic", help="audience: the subscribers of this subject")
         parser.add_argument("--channels", help="audience: telegram, whatsapp, rest (comma-separated)")
+        parser.add_argument(
+            "--barometer", action="store_true", help="ask the barometer's first question under it (once in 7 days)"
+        )
 
     create = commands.add_parser("create", help="write a news item (a draft)")
     draft_options(create, required=True)

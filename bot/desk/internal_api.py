@@ -1,5 +1,6 @@
 """This module contains the internal API the action server calls: submit a callback or a pledge, list and
-cancel a conversation's requests, offer the barometer and record its answers.
+cancel a conversation's requests, offer the barometer (or take a tap under a broadcast that asked it), record its
+answers and the commune asked after them.
 
 Only for the engine: the caller must connect from loopback and carry the engine token
 (`Authorization: Bearer <CRISISBOT_ENGINE_TOKEN>`). A reverse proxy in front of the gateway must not forward
@@ -89,11 +90,34 @@ async def offer_barometer(request: web.Request) -> web.Response:
     return web.json_response({"ask": offer.ask, "need_trade": offer.need_trade})
 
 
+async def claim_barometer(request: web.Request) -> web.Response:
+    """A tap on the buttons a broadcast carried: `{"ask", "need_trade"}`, ask true once per such broadcast."""
+    offer = await request.app[appkeys.BAROMETER].claim_broadcast(request.match_info["conversation_id"])
+    return web.json_response({"ask": offer.ask, "need_trade": offer.need_trade})
+
+
 async def record_barometer(request: web.Request) -> web.Response:
-    """`{"activity", "need", "trade_category"}` (need and trade_category may be null): one anonymous answer."""
+    """`{"activity", "need", "trade_category"}` (need and trade_category may be null): one anonymous answer;
+    `ask_commune` true when the commune is to be asked now (once, when no form gave it)."""
     body = await read_json_object(request)
-    await request.app[appkeys.BAROMETER].record(request.match_info["conversation_id"], body)
-    return web.json_response({"recorded": True}, status=201)
+    _, ask_commune = await request.app[appkeys.BAROMETER].record(request.match_info["conversation_id"], body)
+    return web.json_response({"recorded": True, "ask_commune": ask_commune}, status=201)
+
+
+async def barometer_commune(request: web.Request) -> web.Response:
+    """`{"commune_code": INSEE code or null (skipped)}` after `ask_commune`: `{"commune_name"}` (null if skipped)."""
+    body = await read_json_object(request)
+    code = body.get("commune_code")
+    commune = None
+    if code is not None:
+        commune = request.app[appkeys.COMMUNES].by_code(code) if isinstance(code, str) else None
+        if commune is None:
+            raise BadMessage(400, "Le champ « commune_code » doit être le code INSEE d’une commune du département.",
+                             field="commune_code")
+    await request.app[appkeys.BAROMETER].give_commune(
+        request.match_info["conversation_id"], commune.insee_code if commune else None
+    )
+    return web.json_response({"commune_name": commune.name if commune else None})
 
 
 routes = [
@@ -103,5 +127,7 @@ routes = [
     web.post("/internal/requests/{reference}/cancel", cancel_request),
     web.post("/internal/conversations/{conversation_id}/handoff", request_handoff),
     web.post("/internal/conversations/{conversation_id}/barometer/offer", offer_barometer),
+    web.post("/internal/conversations/{conversation_id}/barometer/claim", claim_barometer),
     web.post("/internal/conversations/{conversation_id}/barometer/answer", record_barometer),
+    web.post("/internal/conversations/{conversation_id}/barometer/commune", barometer_commune),
 ]

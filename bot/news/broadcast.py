@@ -1,6 +1,10 @@
 """This module contains Broadcasts: a news item sent to its audience, one stored row per recipient, each message
 through the outbox's low-priority lane, resumed after a stop or a crash, stoppable; and what a broadcast will be
-(its preview) and where it stands (its progress)."""
+(its preview) and where it stands (its progress).
+
+A news item may carry the barometer's first question: when its broadcast starts, the recipients who can tap a
+button (not a WhatsApp template outside the 24-hour window) and were not asked in the last 7 days are counted as
+asked (bot.desk.barometer.mark_broadcast), and their message ends with the question and its buttons."""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ from bot.messaging.outbox import Outbox
 from bot.news.items import NewsItems, audience_of
 from bot.news.progress import Preview, Progress, RecipientStatus, StatusWatch
 from bot.news.subscriptions import Recipient, Subscriptions
-from bot.news.wording import broadcast_text, template_parameters
+from bot.desk.barometer import mark_broadcast
+from bot.news.wording import BAROMETER_BUTTONS, broadcast_text, template_parameters, with_barometer
 from bot.settings import Settings
 from bot.storage.audit import Actor, record
 from bot.storage.message_log import insert_outbound_many, outbound_rows
@@ -88,10 +93,16 @@ class Broadcasts:
             return OUTSIDE_WINDOW
         return None
 
+    def _can_tap(self, recipient: Recipient) -> bool:
+        """Whether this recipient's message can carry buttons: not a WhatsApp template."""
+        channel = self._outbox.channel(recipient.channel)
+        return recipient.channel == "rest" or (channel is not None and channel.window_open(recipient.last_inbound_at))
+
     async def preview(self, news_id: int) -> Preview:
         item = await self._item(news_id)
         template = self._template(item)
-        preview = Preview(text=broadcast_text(item), template=template)
+        text = broadcast_text(item)
+        preview = Preview(text=with_barometer(text) if item.barometer else text, template=template)
         for recipient in await self._subscriptions.recipients(audience_of(item), item.topic):
             preview.recipients[recipient.channel] += 1
             channel = self._outbox.channel(recipient.channel)
@@ -113,21 +124,27 @@ class Broadcasts:
             raise NewsRefused(409, "Cette annonce est déjà envoyée ou en cours d’envoi.")
         template = self._template(item)
         recipients = await self._subscriptions.recipients(audience_of(item), item.topic)
-        rows = []
+        rows, tappable = [], []
         for recipient in recipients:
             reason = self._skip_reason(recipient, template)
             rows.append(
                 dict(
                     news_id=news_id, conversation_id=recipient.conversation_id, channel=recipient.channel,
-                    state=DeliveryState.SKIPPED if reason else DeliveryState.PENDING, reason=reason, updated_at=now,
+                    state=DeliveryState.SKIPPED if reason else DeliveryState.PENDING, reason=reason,
+                    barometer=False, updated_at=now,
                 )
             )
+            if item.barometer and reason is None and self._can_tap(recipient):
+                tappable.append(recipient.conversation_id)
         async with self._sessionmaker() as session:
+            asked = await mark_broadcast(await session.connection(), tappable, now)
+            for row in rows:
+                row["barometer"] = row["conversation_id"] in asked
             for start in range(0, len(rows), 1000):
                 await session.execute(insert(NewsDelivery), rows[start : start + 1000])
             record(session, actor, "news_send", f"annonce {news_id}", f"{len(rows)} destinataires")
             await session.commit()
-        logger.info("Broadcast of news item %s started: %d recipients", news_id, len(rows))
+        logger.info("Broadcast of news item %s started: %d recipients (%d asked the barometer)", news_id, len(rows), len(asked))
         self._spawn(news_id)
         return len(rows)
 
@@ -279,7 +296,7 @@ class Broadcasts:
         async with self._engine.begin() as connection:
             batch = list(
                 await connection.execute(
-                    select(NewsDelivery.id, NewsDelivery.conversation_id, Conversation.external_id)
+                    select(NewsDelivery.id, NewsDelivery.conversation_id, Conversation.external_id, NewsDelivery.barometer)
                     .join(Conversation, Conversation.id == NewsDelivery.conversation_id)
                     .where(
                         NewsDelivery.news_id == news_id,
@@ -295,22 +312,23 @@ class Broadcasts:
             payload: dict[str, object] = {"text": text, "news_id": news_id}
             if channel == "whatsapp" and template is not None:
                 payload["template"] = template.as_json()
+            asking = {**payload, "text": with_barometer(text), "buttons": BAROMETER_BUTTONS}
             # The web chat has no push: the message waits in the conversation, as sent, for the page to show.
             status = MessageStatus.SENT if channel == "rest" else MessageStatus.PENDING
             rows = [
                 {**row, "lane": LANE}
-                for _, conversation_id, _ in batch
-                for row in outbound_rows(conversation_id, channel, Author.NEWS, [payload], status, now)
+                for _, conversation_id, _, barometer in batch
+                for row in outbound_rows(conversation_id, channel, Author.NEWS, [asking if barometer else payload], status, now)
             ]
             messages = await insert_outbound_many(connection, rows)
             await connection.execute(
                 update(NewsDelivery)
                 .where(NewsDelivery.id == bindparam("delivery_id"))
                 .values(state=DeliveryState.QUEUED, message_id=bindparam("queued_id"), updated_at=now),
-                [{"delivery_id": delivery_id, "queued_id": message.id} for (delivery_id, _, _), message in zip(batch, messages)],
+                [{"delivery_id": delivery_id, "queued_id": message.id} for (delivery_id, *_), message in zip(batch, messages)],
             )
         if status == MessageStatus.PENDING:
-            self._outbox.broadcasts.enqueue(messages, {m.id: external for m, (_, _, external) in zip(messages, batch)})
+            self._outbox.broadcasts.enqueue(messages, {m.id: external for m, (_, _, external, _) in zip(messages, batch)})
         return True
 
     async def _unsettled(self, news_id: int) -> bool:

@@ -44,11 +44,13 @@ class NewsDraft:
     link: str | None = None
     topic: str | None = None
     audience: Audience = Audience()
+    barometer: bool = False  # its broadcast asks the barometer's first question
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, str], communes: CommuneTable) -> NewsDraft:
         """From a form's (or the command line's) text fields: title, text, source, effective_on (AAAA-MM-JJ),
-        link, topic, communes (names, codes or postcodes, separated by commas), audience_topic, channels."""
+        link, topic, communes (names, codes or postcodes, separated by commas), audience_topic, channels,
+        barometer (a ticked box: "on", or 1 / oui / yes)."""
         title = " ".join((fields.get("title") or "").split())
         text = "\n".join(line.rstrip() for line in (fields.get("text") or "").replace("\r\n", "\n").split("\n")).strip()
         if not title:
@@ -93,7 +95,10 @@ class NewsDraft:
             if not found:
                 raise NewsRefused(400, f"Commune introuvable : « {wanted} » (nom exact, code postal ou code INSEE).")
             codes.extend(c.insee_code for c in found if c.insee_code not in codes)
-        return cls(title, text, source, effective_on, link, topic, Audience(tuple(codes), audience_topic, channels))
+        barometer = (fields.get("barometer") or "").strip().lower() in ("on", "1", "oui", "yes", "true")
+        return cls(
+            title, text, source, effective_on, link, topic, Audience(tuple(codes), audience_topic, channels), barometer
+        )
 
 
 def _topic(value: str | None, refusal: str) -> str | None:
@@ -273,3 +278,4 @@ def _fill(item: NewsItem, draft: NewsDraft) -> None:
     item.audience_communes = list(draft.audience.communes)
     item.audience_topic = draft.audience.topic
     item.audience_channels = list(draft.audience.channels)
+    item.barometer = draft.barometer

@@ -1,5 +1,6 @@
-"""This module contains how a news item reads: as a broadcast's message, in the bot's list of the latest news, as
-a WhatsApp template's parameters, and mentioned under an FAQ answer."""
+"""This module contains how a news item reads: as a broadcast's message (with the barometer's question when it
+carries it), in the bot's list of the latest news, as a WhatsApp template's parameters, and mentioned under an
+FAQ answer."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ SOURCE_LABELS = {
 STOP_HINT = "Pour ne plus recevoir ces annonces, écrivez « stop infos »."
 SUBSCRIBE_BUTTON = {"title": "Recevoir les annonces", "payload": "/subscribe_news"}
 LIST_TEXT_CHARS = 220
+# The barometer's first question under a broadcast: the same buttons as domain.yml's utter_barometer_ask_activity
+# (tests/bot/news/test_wording.py compares them), so a tap reaches the engine's action_barometer_answer.
+BAROMETER_QUESTION = "Une question rapide, facultative : où en est votre activité ?"
+BAROMETER_BUTTONS = [
+    {"title": "Arrêtée", "payload": '/barometer_activity{"activity":"arretee"}'},
+    {"title": "Réduite", "payload": '/barometer_activity{"activity":"reduite"}'},
+    {"title": "Normale", "payload": '/barometer_activity{"activity":"normale"}'},
+    {"title": "Passer", "payload": "/barometer_skip"},
+]
 
 
 def source_line(item: NewsItem) -> str:
@@ -29,6 +39,11 @@ def broadcast_text(item: NewsItem) -> str:
         parts[-1] += f"\n{item.link}"
     parts.append(STOP_HINT)
     return "\n\n".join(parts)
+
+
+def with_barometer(text: str) -> str:
+    """A broadcast's message that carries the barometer's question (its buttons go with it)."""
+    return f"{text}\n\n{BAROMETER_QUESTION}"
 
 
 def _shortened(text: str, limit: int) -> str:

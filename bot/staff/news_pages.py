@@ -13,7 +13,7 @@ from bot import appkeys
 from bot.errors import NewsRefused
 from bot.news.broadcast import Broadcasts
 from bot.news.items import CHANNELS, EDITABLE, NewsDraft, NewsItems
-from bot.news.wording import SOURCE_LABELS, STOP_HINT
+from bot.news.wording import BAROMETER_BUTTONS, SOURCE_LABELS, STOP_HINT
 from bot.shared.french import PARIS, french_date
 from bot.shared.subjects import SUBJECTS
 from bot.staff.forms import field, record_id
@@ -72,11 +72,12 @@ def _broadcasts(request: web.Request) -> Broadcasts:
 def _form_of(item: NewsItem | None) -> dict[str, Any]:
     if item is None:
         return {"title": "", "text": "", "source": "", "effective_on": "", "link": "", "topic": "",
-                "communes": "", "audience_topic": "", "channels": []}
+                "communes": "", "audience_topic": "", "channels": [], "barometer": False}
     return {
         "title": item.title, "text": item.text, "source": item.source, "effective_on": item.effective_on.isoformat(),
         "link": item.link or "", "topic": item.topic or "", "communes": ", ".join(item.audience_communes or ()),
         "audience_topic": item.audience_topic or "", "channels": list(item.audience_channels or ()),
+        "barometer": bool(item.barometer),
     }
 
 
@@ -88,7 +89,9 @@ async def _read_form(request: web.Request) -> tuple[dict[str, Any], NewsDraft]:
     form["channels"] = [c for c in data.getall("channels", []) if isinstance(c, str) and c in CHANNELS]
     if any(len(form[name]) > MAX_FIELD_CHARS for name in names):
         raise NewsRefused(400, "Le formulaire est trop long.")
+    form["barometer"] = data.get("barometer") == "on"
     fields = {**{name: form[name] for name in names}, "channels": " ".join(form["channels"])}
+    fields["barometer"] = "on" if form["barometer"] else ""
     return form, NewsDraft.from_fields(fields, request.app[appkeys.COMMUNES])
 
 
@@ -97,6 +100,7 @@ def _context(request: web.Request) -> dict[str, Any]:
         "sources": SOURCE_LABELS,
         "topics": TOPICS,
         "channels": {code: CHANNEL_LABELS[code] for code in CHANNELS},
+        "barometer_buttons": BAROMETER_BUTTONS,
         "status_labels": STATUS_LABELS,
         "outcome_labels": OUTCOME_LABELS,
         "french_date": french_date,
@@ -132,8 +136,11 @@ async def create_news(request: web.Request) -> web.Response:
 
 async def _posted_form(request: web.Request) -> dict[str, Any]:
     data = await request.post()
-    form: dict[str, Any] = {name: field(data, name)[:MAX_FIELD_CHARS] for name in _form_of(None) if name != "channels"}
+    form: dict[str, Any] = {
+        name: field(data, name)[:MAX_FIELD_CHARS] for name in _form_of(None) if name not in ("channels", "barometer")
+    }
     form["channels"] = [c for c in data.getall("channels", []) if isinstance(c, str) and c in CHANNELS]
+    form["barometer"] = data.get("barometer") == "on"
     return form
 
 

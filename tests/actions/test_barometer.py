@@ -17,6 +17,7 @@ from tests.actions.trackers import answer_tracker, entity, message
 
 OFFER = ("POST", "/internal/conversations/conversation-1/barometer/offer")
 ANSWER = ("POST", "/internal/conversations/conversation-1/barometer/answer")
+CLAIM = ("POST", "/internal/conversations/conversation-1/barometer/claim")
 ASK_WITH_TRADE = (200, {"ask": True, "need_trade": True})
 ASK = (200, {"ask": True, "need_trade": False})
 NOT_NOW = (200, {"ask": False, "need_trade": False})
@@ -49,6 +50,10 @@ def run(action_class, fake: FakeGateway, tracker: Tracker):
     async def scenario(client):
         dispatcher = CollectingDispatcher()
         events = await action_class(Services(environ={}, gateway=client)).run(dispatcher, tracker, DOMAIN)
+        if action_class is ActionBarometerAnswer and SlotSet("commune_wanted", True) not in events:
+            # Every tap clears a commune question an FAQ interrupted, so that it never starts again.
+            assert events[0] == SlotSet("commune_wanted", None)
+            events = events[1:]
         return events, dispatcher.messages
 
     return run_with_gateway(fake, scenario)
@@ -211,10 +216,10 @@ def test_a_tap_after_the_artisan_wrote_something_else_is_too_late():
         ActionExecuted("action_listen"),
         tap("barometer_activity", "activity", "normale"),
     )
-    fake = FakeGateway()
+    fake = FakeGateway({CLAIM: NOT_NOW})
     events, messages = run(ActionBarometerAnswer, fake, tracker)
     assert events == [] and messages == [message("utter_barometer_closed")]
-    assert fake.requests == []
+    assert [(r.method, r.path) for r in fake.requests] == [CLAIM]  # was it a broadcast's? no: nothing recorded
 
 
 def test_a_second_tap_on_the_last_question_records_nothing_more():
@@ -252,3 +257,67 @@ def test_the_open_step_is_the_question_just_before_the_latest_message():
     assert open_step(conversation(*asked("need"), tap("barometer_skip"))) == "need"
     assert open_step(conversation(tap("barometer_skip"))) is None
     assert open_step(conversation(*asked("need"), user("bonjour", "greet"), tap("barometer_skip"))) is None
+
+
+
+# --- Under a broadcast, and the commune asked once -------------------------------------------------------------
+
+
+def broadcast_tap(*taps: Dict[str, Any]) -> Tracker:
+    """A conversation whose only barometer question came with a broadcast (not in the tracker), then ``taps``."""
+    return conversation(user("bonjour", "greet"), ActionExecuted("utter_greet"), ActionExecuted("action_listen"), *taps)
+
+
+def test_a_tap_under_a_broadcast_that_asked_is_the_activity_and_asks_the_need():
+    fake = FakeGateway({CLAIM: ASK_WITH_TRADE})
+    events, messages = run(ActionBarometerAnswer, fake, broadcast_tap(tap("barometer_activity", "activity", "arretee")))
+    assert events == [
+        SlotSet("barometer_need", None), SlotSet("barometer_need_trade", True),
+        SlotSet("barometer_activity", "arretee"), SlotSet("barometer_step", "need"),
+    ]
+    assert messages == [message("utter_barometer_ask_need")]
+
+
+def test_a_tap_under_a_broadcast_already_answered_or_not_asking_is_closed():
+    fake = FakeGateway({CLAIM: NOT_NOW})
+    events, messages = run(ActionBarometerAnswer, fake, broadcast_tap(tap("barometer_activity", "activity", "normale")))
+    assert (events, messages) == ([], [message("utter_barometer_closed")])
+
+
+def test_passer_under_a_broadcast_says_d_accord_and_records_nothing():
+    fake = FakeGateway({CLAIM: ASK})
+    events, messages = run(ActionBarometerAnswer, fake, broadcast_tap(tap("barometer_skip")))
+    assert events[-len(FORGET):] == FORGET and messages == [message("utter_barometer_skipped")]
+    assert [(r.method, r.path) for r in fake.requests] == [CLAIM]
+
+
+def test_a_gateway_down_at_the_tap_closes_the_question_quietly():
+    dispatcher = CollectingDispatcher()
+    action = ActionBarometerAnswer(Services(environ={}, gateway=unreachable_client()))
+    events = asyncio.run(action.run(dispatcher, broadcast_tap(tap("barometer_activity", "activity", "normale")), {}))
+    assert dispatcher.messages == [message("utter_barometer_closed")]
+    assert events == [SlotSet("commune_wanted", None)]
+
+
+def test_the_last_answer_asks_the_commune_when_the_gateway_says_so_and_thanks_later():
+    fake = FakeGateway({ANSWER: (201, {"recorded": True, "ask_commune": True})})
+    tracker = conversation(*asked("need"), tap("barometer_need", "need", "clients"), slots={"barometer_activity": "reduite"})
+    events, messages = run(ActionBarometerAnswer, fake, tracker)
+    assert events == FORGET + [SlotSet("commune_asked_for", "barometer"), SlotSet("commune_wanted", True)]
+    assert messages == []  # commune_form asks it, then thanks
+
+
+def test_a_commune_question_left_open_by_an_faq_never_starts_again():
+    fake = FakeGateway({ANSWER: RECORDED})
+    tracker = conversation(
+        *asked("need"), tap("barometer_need", "need", "clients"),
+        slots={"barometer_activity": "reduite", "commune_wanted": True},
+    )
+    dispatcher = CollectingDispatcher()
+
+    async def scenario(client):
+        return await ActionBarometerAnswer(Services(environ={}, gateway=client)).run(dispatcher, tracker, DOMAIN)
+
+    events = run_with_gateway(fake, scenario)
+    assert events[0] == SlotSet("commune_wanted", None) and SlotSet("commune_wanted", True) not in events
+    assert dispatcher.messages == [message("utter_barometer_thanks")]

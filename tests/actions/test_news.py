@@ -1,5 +1,5 @@
-"""Tests of the news actions: the offer, subscribing (topic, commune, consent), the commune question, stopping,
-and the latest news page by page."""
+"""Tests of the news actions: the offer, subscribing (topic, commune, consent), stopping, and the latest news page
+by page (the commune question: test_commune.py)."""
 
 import asyncio
 
@@ -10,14 +10,10 @@ from actions.form_support import Services
 from actions.news import (
     ActionLatestNews,
     ActionOfferSubscription,
-    ActionSetNewsCommune,
-    ActionSkipNewsCommune,
     ActionSubscribe,
     ActionUnsubscribe,
-    ValidateNewsForm,
 )
-from actions.validation import CommuneDirectory
-from tests.actions.fake_gateway import FakeGateway, run_with_gateway, unreachable_client
+from tests.actions.fake_gateway import FakeGateway, run_action, unreachable_client
 from tests.actions.trackers import answer_tracker, entity, message
 
 SUBSCRIPTION = "/internal/conversations/conversation-1/subscription"
@@ -28,12 +24,7 @@ SUBSCRIBED_ALL = {"subscribed": True, "topic": None, "commune_name": None, "new"
 
 
 def run(action_class, fake: FakeGateway, tracker, domain=None):
-    async def scenario(client):
-        dispatcher = CollectingDispatcher()
-        events = await action_class(Services(environ={}, gateway=client)).run(dispatcher, tracker, domain or DOMAIN)
-        return events, dispatcher.messages
-
-    return run_with_gateway(fake, scenario)
+    return run_action(action_class, fake, tracker, domain or DOMAIN)
 
 
 def test_the_offer_when_not_subscribed():
@@ -61,7 +52,7 @@ def test_every_topic_with_the_button_sends_the_consent_and_asks_the_commune():
     events, messages = run(ActionSubscribe, fake, tracker)
     assert fake.requests[0].body == {"topic": "all", "commune_code": None, "consent_text": OFFER}
     assert messages == [message("utter_news_subscribed", topic_text="sur tous les sujets", commune_text="")]
-    assert events == [SlotSet("news_commune_wanted", True)]
+    assert events == [SlotSet("commune_asked_for", "news"), SlotSet("commune_wanted", True)]
 
 
 def test_a_typed_topic_after_the_question_is_the_topic():
@@ -77,13 +68,13 @@ def test_a_yes_is_every_topic_and_the_form_commune_goes_along():
     assert fake.requests[0].body["topic"] == "all"
     assert fake.requests[0].body["commune_code"] == "71221"
     assert messages[0]["commune_text"] == " (et celles qui concernent Givry)"
-    assert events == [SlotSet("news_commune_wanted", False)]  # known: not asked
+    assert events == [SlotSet("commune_wanted", False)]  # known: not asked
 
 
 def test_subscribing_again_does_not_ask_the_commune_again():
     fake = FakeGateway({("PUT", SUBSCRIPTION): (200, {**SUBSCRIBED_ALL, "new": False})})
     events, _ = run(ActionSubscribe, fake, answer_tracker("oui", "affirm"))
-    assert events == [SlotSet("news_commune_wanted", False)]
+    assert events == [SlotSet("commune_wanted", False)]
 
 
 def test_subscribing_when_the_gateway_is_down():
@@ -97,51 +88,6 @@ def test_a_refusal_is_said_in_the_gateways_words():
     fake = FakeGateway({("PUT", SUBSCRIPTION): (404, {"error": "Cette conversation est inconnue."})})
     events, messages = run(ActionSubscribe, fake, answer_tracker("oui", "affirm"))
     assert (events, messages) == ([], [message(text="Cette conversation est inconnue.")])
-
-
-def _validate(text, intent="inform", counter=None):
-    action = ValidateNewsForm(Services(environ={}, communes=CommuneDirectory.load(
-        "data/communes-71.csv")))
-    dispatcher = CollectingDispatcher()
-    tracker = answer_tracker(text, intent, slots={"invalid_answers": counter}, active_loop="news_form")
-    return action.validate_commune_code(text, dispatcher, tracker, {}), dispatcher.messages
-
-
-def test_the_commune_answer_is_checked_like_the_forms():
-    assert _validate("Givry")[0]["commune_code"] == "71221"
-
-
-def test_passer_skips_the_commune():
-    result, messages = _validate("Passer")
-    assert result == {"commune_code": None, "requested_slot": None}
-    assert messages == []
-
-
-def test_a_third_unknown_commune_ends_the_question_without_an_adviser():
-    result, messages = _validate("Zzyzx", counter={"slot": "commune_code", "count": 2})
-    assert result["requested_slot"] is None and result["commune_code"] is None
-    assert "form_failed" not in result
-    assert messages == []
-
-
-def test_the_commune_given_is_kept():
-    fake = FakeGateway({("PATCH", SUBSCRIPTION): (200, {**SUBSCRIBED_ALL, "commune_name": "Givry"})})
-    events, messages = run(ActionSetNewsCommune, fake, answer_tracker("Givry", slots={"commune_code": "71221"}))
-    assert fake.requests[0].body == {"commune_code": "71221"}
-    assert messages == [message("utter_news_commune_set", commune_name="Givry")]
-    assert events == [SlotSet("news_commune_wanted", None)]
-
-
-def test_no_commune_given_is_the_whole_department():
-    events, messages = run(ActionSetNewsCommune, FakeGateway(), answer_tracker("Zzyzx"))
-    assert messages == [message("utter_news_commune_skipped")]
-
-
-def test_skipping():
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionSkipNewsCommune().run(dispatcher, answer_tracker("/deny", "deny"), {}))
-    assert dispatcher.messages == [message("utter_news_commune_skipped")]
-    assert SlotSet("news_commune_wanted", None) in events
 
 
 def test_stop_infos_when_subscribed_and_when_not():

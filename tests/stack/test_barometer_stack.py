@@ -1,7 +1,8 @@
 """The barometer on the whole stack, against the real Rasa: offered after thanks for an FAQ answer (Telegram) and
-after a confirmed callback (WhatsApp), one tap per question, the sector asked only when unknown, stored without
-identity, not asked again within 7 days; and left at each question by typing something else (the web chat), the
-next two messages answered exactly as usual, nothing recorded."""
+after a confirmed callback (WhatsApp), one tap per question, the sector asked only when unknown, the commune asked
+once when no request gave it, stored without identity, not asked again within 7 days; asked under a broadcast the
+chamber sent with it, its first tap answering (Telegram, WhatsApp); and left at each question by typing something
+else (the web chat), the next two messages answered exactly as usual, nothing recorded."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from sqlalchemy import select
 
 from bot.storage import create_engine, create_sessionmaker
 from bot.storage.models import ArtisanProfile, BarometerAnswer, Conversation
-from tests.stack.people import TelegramArtisan, WhatsAppArtisan, answer, chat
+from tests.stack.newsroom import Newsroom
+from tests.stack.people import RESPONSES, TelegramArtisan, WhatsAppArtisan, answer, chat, next_update_id, text_of
+from tests.support.fakes import telegram as tg
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
@@ -27,6 +30,8 @@ ASK_TRADE = answer("utter_barometer_ask_trade")
 NOTED = answer("utter_barometer_thanks")
 SKIPPED = answer("utter_barometer_skipped")
 CLOSED = answer("utter_barometer_closed")
+# The commune question's variation for the barometer (commune_asked_for = barometer).
+ASK_COMMUNE = next(v["text"] for v in RESPONSES["utter_ask_commune_form_commune_code"] if v.get("condition"))
 
 
 async def stored_answers(stack: Stack) -> list[tuple]:
@@ -60,9 +65,11 @@ async def test_after_thanks_for_an_faq_answer_on_telegram_every_question_then_no
     assert await artisan.answers_to("merci") == [THANKS, ASK_ACTIVITY]
     assert await artisan.press("Réduite") == ASK_NEED
     assert await artisan.press("Trésorerie") == ASK_TRADE, "nothing told the chamber the artisan's sector"
-    assert await artisan.press("Bâtiment") == NOTED
-    assert (await stored_answers(stack))[len(before):] == [("reduite", "tresorerie", "batiment", None)]
-    assert (await profile_of(stack, "telegram", str(artisan.chat_id))).trade_category == "batiment"
+    assert await artisan.press("Bâtiment") == ASK_COMMUNE, "no request gave the commune: asked once"
+    assert await artisan.say("Givry") == NOTED
+    assert (await stored_answers(stack))[len(before):] == [("reduite", "tresorerie", "batiment", "71221")]
+    known = await profile_of(stack, "telegram", str(artisan.chat_id))
+    assert (known.trade_category, known.commune_code, known.pending_answer_id) == ("batiment", "71221", None)
     # Then the conversation goes on as usual, and the same thanks do not bring the barometer back this week.
     assert await artisan.answers_to("c'est quoi le PGE ?") == [PGE]
     assert await artisan.answers_to("merci") == [THANKS]
@@ -128,3 +135,54 @@ async def test_left_at_each_question_by_typing_the_next_two_messages_get_their_u
     assert await chat(session, stack, at_trade, "bonjour") == [GREET]
 
     assert await stored_answers(stack) == before, "a barometer left unfinished records nothing"
+
+
+async def test_a_broadcast_carrying_the_barometer_is_answered_by_one_tap_then_the_conversation_goes_on(
+    stack, fake_telegram, fake_whatsapp, db, session
+) -> None:
+    telegram = TelegramArtisan(session, stack, fake_telegram, db)
+    assert await telegram.answers_to("je veux recevoir les infos") == [answer("utter_offer_subscription")]
+    await telegram.press("Oui, tous les sujets")
+    assert await telegram.press("Passer") == answer("utter_news_commune_skipped")
+    whatsapp = WhatsAppArtisan(session, stack, fake_whatsapp, db)
+    for text in ("je voudrais qu'un conseiller m'appelle demain", "Paul Girard", "06 98 76 54 32", "menuisier",
+                 "givry", "2"):
+        await whatsapp.say(text)
+    await whatsapp.press("Le matin")
+    assert (await whatsapp.answers_to("oui"))[1:] == [ASK_ACTIVITY]
+    assert await whatsapp.press("Passer") == SKIPPED, "asked this week: the broadcast will not ask again"
+    assert await whatsapp.say("je veux recevoir les infos") == answer("utter_offer_subscription")
+    await whatsapp.say("oui")
+    before = await stored_answers(stack)
+
+    newsroom = await Newsroom.open(stack)
+    try:
+        news_id = await newsroom.write(title="Aides de la Région", barometer="on")
+        await newsroom.act(news_id, "send")
+        await newsroom.until_finished(news_id)
+    finally:
+        await newsroom.close()
+    [sent] = [m for m in fake_telegram.sent if str(m.get("chat_id")) == str(telegram.chat_id)
+              and m.get("text", "").startswith("📰 Aides de la Région")]
+    assert sent["text"].endswith(ASK_ACTIVITY)
+    titles = [b["text"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    assert titles == ["Arrêtée", "Réduite", "Normale", "Passer"]
+    [to_whatsapp] = [m for m in whatsapp.replies() if text_of(m).startswith("📰 Aides de la Région")]
+    assert to_whatsapp.get("type") == "text" and ASK_ACTIVITY not in str(to_whatsapp), "asked this week: no question"
+
+    # The tap on the broadcast's button answers the first question; the rest follows as in conversation.
+    assert await telegram.press("Arrêtée") == ASK_NEED
+    assert await telegram.press("Clients") == ASK_TRADE
+    assert await telegram.press("Services") == ASK_COMMUNE
+    assert await telegram.press("Passer") == NOTED
+    assert (await stored_answers(stack))[len(before):] == [("arretee", "clients", "services", None)]
+    # Then the artisan's next two messages get exactly their usual answers; the same buttons are not taken twice.
+    assert await telegram.answers_to("c'est quoi le PGE ?") == [PGE]
+    assert await telegram.answers_to("bonjour") == [GREET]
+    [normale] = [b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"] for b in row if b["text"] == "Normale"]
+    update = tg.callback_update(next_update_id(), telegram.chat_id, normale)
+    assert [r["text"] for r in await telegram.deliver(update)] == [CLOSED]
+    assert len(await stored_answers(stack)) == len(before) + 1
+    # Both leave the news, so that the stack's other broadcasts do not count them.
+    assert await telegram.say("stop infos") == answer("utter_news_unsubscribed")
+    assert await whatsapp.say("stop infos") == answer("utter_news_unsubscribed")

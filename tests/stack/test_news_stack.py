@@ -26,7 +26,7 @@ pytestmark = pytest.mark.stack
 SUBSCRIBED_EVERYTHING = (
     "C'est noté : vous recevrez ici les annonces de la Chambre sur tous les sujets. Pour arrêter, écrivez « stop infos »."
 )
-ASKS_COMMUNE = answer("utter_ask_news_form_commune_code")
+ASKS_COMMUNE = answer("utter_ask_commune_form_commune_code")
 PGE = answer("utter_faq_pge")
 THANKS = answer("utter_thank")
 # Thanks for an FAQ answer bring the barometer's question, once a week per conversation (tests/stack/test_barometer_stack.py).

@@ -90,6 +90,8 @@ class NewsItem(Base):
     audience_communes: Mapped[list[str]] = mapped_column(JSON, default=list)
     audience_topic: Mapped[Optional[str]] = mapped_column(String(64))
     audience_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The barometer's first question goes with the broadcast, to those not asked it in the last 7 days.
+    barometer: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     status: Mapped[str] = mapped_column(String(16), default=NewsStatus.DRAFT)
     published_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
     scheduled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
@@ -118,4 +120,6 @@ class NewsDelivery(Base):
     state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)
     message_id: Mapped[Optional[int]] = mapped_column(ForeignKey("messages.id"))
     reason: Mapped[Optional[str]] = mapped_column(Text)
+    # This recipient's message carries the barometer's question and its buttons (decided when it started).
+    barometer: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

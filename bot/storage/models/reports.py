@@ -72,6 +72,12 @@ class ArtisanProfile(Base):
     trade_category: Mapped[Optional[str]] = mapped_column(String(16))
     commune_code: Mapped[Optional[str]] = mapped_column(String(5))
     barometer_asked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # Set when a broadcast carried the question: its first tap is taken as an answer, once, within 7 days.
+    barometer_news_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    # The commune is asked once, after an answer, when no form gave it; the answer waits for it meanwhile
+    # (the only link from a conversation to an answer, cleared as soon as the commune is given or skipped).
+    commune_asked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime())
+    pending_answer_id: Mapped[Optional[int]] = mapped_column(Id)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

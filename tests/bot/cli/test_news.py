@@ -65,3 +65,13 @@ def test_refusals_are_said_and_exit_non_zero(database: str, capsys: pytest.Captu
     assert "à venir" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["news", "create", "--title", "x"])
+
+
+def test_a_news_item_may_carry_the_barometer_and_its_preview_shows_the_question(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*CREATE, "--barometer"]) == 0 and main(CREATE) == 0
+    assert (item(database, 1).barometer, item(database, 2).barometer) == (True, False)
+    capsys.readouterr()
+    assert main(["news", "show", "1"]) == 0
+    assert "où en est votre activité ?" in capsys.readouterr().out

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import inspect, select
 
 from bot.desk.artisan_requests import ArtisanRequests
-from bot.desk.barometer import BarometerDesk, Offer
+from bot.desk.barometer import BarometerDesk, Offer, mark_broadcast
 from bot.errors import BadMessage
 from bot.settings import Settings
 from bot.storage import create_engine, create_sessionmaker, migrate
@@ -190,3 +190,84 @@ async def test_an_answer_without_a_recent_offer_is_refused(world) -> None:
     with pytest.raises(BadMessage):
         await desk.record(cid, {"activity": "normale"})
     assert await answers(sessionmaker) == []
+
+
+# --- Asked by a broadcast, and the commune asked once -----------------------------------------------------------
+
+
+async def broadcast(sessionmaker, conversation_ids: list[str], now: datetime) -> set[str]:
+    async with sessionmaker() as session:
+        asked = await mark_broadcast(await session.connection(), conversation_ids, now)
+        await session.commit()
+    return asked
+
+
+async def test_a_broadcast_asks_only_those_not_asked_in_7_days_and_its_first_tap_is_claimed_once(world) -> None:
+    desk, requests, conversation, sessionmaker, clock = world
+    fresh, known, recent = await conversation("a"), await conversation("b"), await conversation("c")
+    await requests.submit_callback(callback(known, trade="boulanger"))  # a profile, never asked
+    await desk.offer(recent)
+    assert await broadcast(sessionmaker, [fresh, known, recent], clock.now) == {fresh, known}
+    assert await desk.offer(fresh) == Offer(ask=False, need_trade=False), "the broadcast counts as asked"
+
+    claims = await asyncio.gather(*(desk.claim_broadcast(fresh) for _ in range(3)))
+    assert claims.count(Offer(ask=True, need_trade=True)) == 1 and claims.count(Offer(False, False)) == 2
+    assert await desk.claim_broadcast(known) == Offer(ask=True, need_trade=False)
+    assert await desk.claim_broadcast(recent) == Offer(ask=False, need_trade=False)
+    await desk.record(fresh, {"activity": "arretee", "need": "clients"})
+    assert [a.activity for a in await answers(sessionmaker)] == ["arretee"]
+
+
+async def test_a_broadcasts_question_expires_after_7_days_and_a_new_broadcast_asks_again(world) -> None:
+    desk, _, conversation, sessionmaker, clock = world
+    cid = await conversation()
+    assert await broadcast(sessionmaker, [cid], clock.now) == {cid}
+    clock.now += timedelta(days=3)
+    assert await broadcast(sessionmaker, [cid], clock.now) == set(), "asked 3 days ago"
+    clock.now += timedelta(days=4)
+    assert (await desk.claim_broadcast(cid)).ask is False, "a tap 7 days later is too late"
+    assert await broadcast(sessionmaker, [cid], clock.now) == {cid}
+    assert (await desk.claim_broadcast(cid)).ask is True
+
+
+async def test_a_broadcast_to_thousands_marks_them_in_chunks(world) -> None:
+    desk, _, conversation, sessionmaker, clock = world
+    ids = [await conversation(str(n)) for n in range(1100)]
+    assert await broadcast(sessionmaker, ids, clock.now) == set(ids)
+    assert await broadcast(sessionmaker, ids, clock.now) == set()
+
+
+async def test_the_commune_is_asked_once_after_an_answer_and_goes_to_that_answer(world) -> None:
+    desk, _, conversation, sessionmaker, clock = world
+    cid = await conversation()
+    await desk.offer(cid)
+    _, ask = await desk.record(cid, {"activity": "reduite", "need": "loyer"})
+    assert ask is True
+    await desk.give_commune(cid, "71221")
+    [stored] = await answers(sessionmaker)
+    assert stored.commune_code == "71221" and (await profile(sessionmaker, cid)).commune_code == "71221"
+    assert (await profile(sessionmaker, cid)).pending_answer_id is None, "the link to the answer is forgotten"
+    with pytest.raises(BadMessage) as refused:
+        await desk.give_commune(cid, "71076")
+    assert refused.value.status == 409
+
+    clock.now += timedelta(days=8)
+    await desk.offer(cid)
+    _, ask = await desk.record(cid, {"activity": "normale"})
+    assert ask is False and (await answers(sessionmaker))[-1].commune_code == "71221", "known: reused, not asked"
+
+
+async def test_a_skipped_commune_is_never_asked_again_and_a_known_one_never_asked(world) -> None:
+    desk, requests, conversation, sessionmaker, clock = world
+    skipper, donor = await conversation("a"), await conversation("b")
+    await desk.offer(skipper)
+    assert (await desk.record(skipper, {"activity": "normale"}))[1] is True
+    await desk.give_commune(skipper, None)
+    clock.now += timedelta(days=8)
+    await desk.offer(skipper)
+    assert (await desk.record(skipper, {"activity": "normale"}))[1] is False
+    assert [a.commune_code for a in await answers(sessionmaker)] == [None, None]
+
+    await requests.submit_pledge(pledge(donor, commune_code="71270"))
+    await desk.offer(donor)
+    assert (await desk.record(donor, {"activity": "arretee"}))[1] is False

@@ -37,7 +37,7 @@ async def stored_answers(client) -> list[tuple]:
         return [(a.activity, a.need, a.trade_category, a.commune_code) for a in rows]
 
 
-@pytest.mark.parametrize("step", ["offer", "answer"])
+@pytest.mark.parametrize("step", ["offer", "answer", "claim", "commune"])
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}])
 async def test_the_barometer_routes_need_the_engine_token(client, conversation_id, step, headers) -> None:
     response = await client.post(f"/internal/conversations/{conversation_id}/barometer/{step}", headers=headers, json={})
@@ -52,8 +52,34 @@ async def test_offered_once_then_an_answer_is_recorded(client, conversation_id) 
 
     answer = {"activity": "arretee", "need": "loyer", "trade_category": "alimentation"}
     recorded = await client.post(f"/internal/conversations/{conversation_id}/barometer/answer", headers=AUTH, json=answer)
-    assert recorded.status == 201 and await recorded.json() == {"recorded": True}
+    assert recorded.status == 201 and await recorded.json() == {"recorded": True, "ask_commune": True}
     assert await stored_answers(client) == [("arretee", "loyer", "alimentation", None)]
+
+    commune = f"/internal/conversations/{conversation_id}/barometer/commune"
+    given = await client.post(commune, headers=AUTH, json={"commune_code": "71221"})
+    assert given.status == 200 and await given.json() == {"commune_name": "Givry"}
+    assert await stored_answers(client) == [("arretee", "loyer", "alimentation", "71221")]
+    again = await client.post(commune, headers=AUTH, json={"commune_code": "71076"})
+    assert again.status == 409 and "Aucune commune" in (await again.json())["error"]
+
+
+@pytest.mark.parametrize("code", ["99999", 71221, ["71221"], ""])
+async def test_a_commune_that_is_not_the_departments_is_refused_and_kept_waiting(client, conversation_id, code) -> None:
+    await client.post(f"/internal/conversations/{conversation_id}/barometer/offer", headers=AUTH)
+    await client.post(
+        f"/internal/conversations/{conversation_id}/barometer/answer", headers=AUTH, json={"activity": "normale"}
+    )
+    commune = f"/internal/conversations/{conversation_id}/barometer/commune"
+    refused = await client.post(commune, headers=AUTH, json={"commune_code": code})
+    assert refused.status == 400 and (await refused.json())["field"] == "commune_code"
+    skipped = await client.post(commune, headers=AUTH, json={"commune_code": None})
+    assert skipped.status == 200 and await skipped.json() == {"commune_name": None}
+    assert await stored_answers(client) == [("normale", None, None, None)]
+
+
+async def test_a_tap_without_a_broadcast_asking_is_not_claimed(client, conversation_id) -> None:
+    claim = await client.post(f"/internal/conversations/{conversation_id}/barometer/claim", headers=AUTH)
+    assert claim.status == 200 and await claim.json() == {"ask": False, "need_trade": False}
 
 
 @pytest.mark.parametrize(

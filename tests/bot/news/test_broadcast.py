@@ -302,3 +302,52 @@ async def test_a_scheduled_broadcast_starts_at_its_time(world: World) -> None:
     assert (await world.items.get(news_id)).status == NewsStatus.SENT
     assert SYSTEM.name == "programmation"
     await outbox.close()
+
+
+async def test_a_broadcast_with_the_barometer_asks_it_with_buttons_to_those_who_can_tap_and_were_not_asked(
+    world: World,
+) -> None:
+    from bot.desk.barometer import BarometerDesk
+    from bot.news.wording import BAROMETER_BUTTONS, BAROMETER_QUESTION
+
+    telegram = await world.artisan("telegram", "t-fresh")
+    asked_lately = await world.artisan("telegram", "t-asked")
+    await world.artisan("whatsapp", "w-inside", wrote_hours_ago=2)
+    await world.artisan("whatsapp", "w-outside", wrote_hours_ago=30)
+    web = await world.artisan("rest", "web-1")
+    desk = BarometerDesk(world.sessionmaker, world.settings.clock)
+    await desk.offer(asked_lately)
+    tg, wa = Platform("telegram"), Platform("whatsapp", window=True)
+    outbox, broadcasts = world.broadcasts([tg, wa], whatsapp_news_template=TEMPLATE)
+    news_id = await sent_item(world, barometer="on")
+    assert (await broadcasts.preview(news_id)).text.endswith(BAROMETER_QUESTION)
+
+    await broadcasts.start(news_id, ADMIN)
+    await finished(broadcasts, news_id)
+    sent = {m.external_id: m for m in tg.accepted + wa.accepted}
+    assert set(sent) == {"t-fresh", "t-asked", "w-inside", "w-outside"}
+    for chat in ("t-fresh", "w-inside"):
+        assert sent[chat].text.endswith(BAROMETER_QUESTION) and sent[chat].buttons == BAROMETER_BUTTONS
+    assert BAROMETER_QUESTION not in sent["t-asked"].text and sent["t-asked"].buttons == [], "asked 0 days ago"
+    assert sent["w-outside"].template.name == TEMPLATE and sent["w-outside"].buttons == [], "a template has none"
+    [news] = [m for m in await world.log.transcript(web) if m.author == Author.NEWS]
+    assert news.text.endswith(BAROMETER_QUESTION) and news.payload["buttons"] == BAROMETER_BUTTONS
+
+    assert (await desk.claim_broadcast(telegram)).ask is True
+    assert (await desk.claim_broadcast(web)).ask is True
+    assert (await desk.claim_broadcast(asked_lately)).ask is False
+    await outbox.close()
+
+
+async def test_a_broadcast_without_the_barometer_asks_nothing(world: World) -> None:
+    from bot.desk.barometer import BarometerDesk
+
+    chat = await world.artisan("telegram", "t-1")
+    tg = Platform("telegram")
+    outbox, broadcasts = world.broadcasts([tg])
+    news_id = await sent_item(world)
+    await broadcasts.start(news_id, ADMIN)
+    await finished(broadcasts, news_id)
+    assert tg.accepted[0].buttons == []
+    assert (await BarometerDesk(world.sessionmaker, world.settings.clock).offer(chat)).ask is True
+    await outbox.close()

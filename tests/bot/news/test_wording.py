@@ -41,3 +41,20 @@ def test_the_templates_parameters_and_the_faq_mention() -> None:
         "📰 Dernière annonce sur ce sujet (État · en vigueur le 15 décembre 2020) : Couvre-feu à 20 h. "
         "Pour la lire : « dernières annonces »."
     )
+
+
+def test_the_barometer_under_a_broadcast_is_the_engines_first_question_with_the_same_buttons() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from bot.news.wording import BAROMETER_BUTTONS, BAROMETER_QUESTION, with_barometer
+
+    domain = yaml.safe_load((Path(__file__).parents[3] / "domain.yml").read_text(encoding="utf-8"))
+    [question] = domain["responses"]["utter_barometer_ask_activity"]
+    assert question["text"] == BAROMETER_QUESTION
+    # Rasa's responses double their braces ({{ }}) for the template; what a tap sends has single ones.
+    assert [
+        {"title": b["title"], "payload": b["payload"].replace("{{", "{").replace("}}", "}")} for b in question["buttons"]
+    ] == BAROMETER_BUTTONS
+    assert with_barometer("📰 Annonce").endswith("\n\n" + BAROMETER_QUESTION)

@@ -68,6 +68,19 @@ async def test_an_admin_writes_previews_and_sends_a_news_item(browser, admin, cl
     assert "Annonce écrite" in audit and "Envoi d’annonce lancé" in audit
 
 
+async def test_the_barometer_box_is_kept_and_the_preview_shows_its_question_and_buttons(browser, admin) -> None:
+    await logged_in(browser, admin.email)
+    page = await created(browser, barometer="on")
+    body = await (await browser.get(page)).text()
+    assert 'name="barometer" value="on" checked' in body
+    assert "où en est votre activité ?" in body and 'id="preview-barometer"' in body
+    assert all(f'<span class="chip">{title}</span>' in body for title in ("Arrêtée", "Réduite", "Normale", "Passer"))
+    plain = await (await browser.get(await created(browser, title="Sans baromètre"))).text()
+    assert 'name="barometer" value="on" checked' not in plain and 'id="preview-barometer"' not in plain
+    response = await post(browser, "/staff/news", {**FORM, "title": "", "barometer": "on"})
+    assert response.status == 400 and 'name="barometer" value="on" checked' in await response.text(), "kept on refusal"
+
+
 async def test_what_to_fix_is_said_and_the_form_kept(browser, admin) -> None:
     await logged_in(browser, admin.email)
     response = await post(browser, "/staff/news", {**FORM, "title": "", "text": "mon texte gardé"})
